@@ -1,0 +1,1 @@
+"""Programme model and content-pack toolkit: authoring, age encryption, signing, packs."""

@@ -1,0 +1,1 @@
+"""Qt-free kiosk core: session, programme player state, rules, timers."""

@@ -1,0 +1,1 @@
+"""Kiosk local store: identity, cache index, journal."""

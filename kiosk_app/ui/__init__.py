@@ -1,0 +1,1 @@
+"""Qt Widgets views; the only package that imports Qt."""
