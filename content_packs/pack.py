@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
-import json
 import os
 import struct
 import tempfile
@@ -14,20 +12,26 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated, BinaryIO, Final, Literal
+from typing import IO, BinaryIO
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ValidationError
 
 from content_packs import age, signing
 from content_packs.authoring import LoadedSource
-from content_packs.model import Programme, RelPath
+from content_packs.manifest import (
+    BLOCK_SIZE,
+    MANIFEST_NAME,
+    Manifest,
+    MemberEntry,
+    MemberIntegrityError,
+    PackDecryptionError,
+    PackError,
+    PackFormatError,
+    PackSignatureError,
+    manifest_bytes_for,
+)
+from content_packs.model import Programme
 
-FORMAT: Final = "intervention-kiosk-pack"
-FORMAT_VERSION: Final = 1
-MANIFEST_NAME = "manifest.json"
-# Members are hashed in blocks as large as an age chunk, so a random read verifies
-# at most a couple of blocks instead of the whole member.
-BLOCK_SIZE = age.CHUNK_SIZE
 SIGNATURE_SUFFIX = ".minisig"
 # ZIP entries carry a fixed timestamp so that the same source builds the same plaintext.
 _ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)
@@ -35,56 +39,23 @@ _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_MAGIC = b"PK\x03\x04"
 _MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
-MemberName = RelPath
-Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-
-
-class PackError(Exception):
-    """A pack could not be built, opened or verified; the message says what failed."""
-
-
-class PackSignatureError(PackError):
-    """The manifest signature is missing, malformed, from another key or does not verify."""
-
-
-class PackDecryptionError(PackError):
-    """The age layer refused the pack: wrong identity, tampered or truncated bytes."""
-
-
-class PackFormatError(PackError):
-    """The decrypted pack is not a well-formed pack (ZIP layout or manifest)."""
-
-
-class MemberIntegrityError(PackError):
-    """A member's bytes do not match the SHA-256 recorded in the signed manifest."""
-
-
-class MemberEntry(BaseModel):
-    """One file in the pack, as recorded (and signed) in the manifest."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    size: int = Field(ge=0)
-    sha256: Sha256Hex
-    # Base64 of the concatenated SHA-256 digests of each BLOCK_SIZE block.
-    block_hashes: str
-
-    def blocks(self) -> list[bytes]:
-        raw = base64.b64decode(self.block_hashes, validate=True)
-        return [raw[i : i + 32] for i in range(0, len(raw), 32)]
-
-
-class Manifest(BaseModel):
-    """The signed description of a pack: programme, rules and every member's hashes."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    format: Literal["intervention-kiosk-pack"]
-    format_version: Literal[1]
-    programme: Programme
-    members: dict[MemberName, MemberEntry]
-    built_at: datetime
-    builder: str
+__all__ = [
+    "BLOCK_SIZE",
+    "MANIFEST_NAME",
+    "BuildResult",
+    "Manifest",
+    "MemberEntry",
+    "MemberIntegrityError",
+    "MemberReader",
+    "Pack",
+    "PackDecryptionError",
+    "PackError",
+    "PackFormatError",
+    "PackSignatureError",
+    "build",
+    "rewrap",
+    "signature_path_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,46 +73,12 @@ def signature_path_for(pack_path: Path) -> Path:
     return pack_path.with_name(pack_path.name + SIGNATURE_SUFFIX)
 
 
-def _hash_member(path: Path) -> MemberEntry:
-    whole = hashlib.sha256()
-    blocks = bytearray()
-    size = 0
-    with path.open("rb") as f:
-        while block := f.read(BLOCK_SIZE):
-            whole.update(block)
-            blocks += hashlib.sha256(block).digest()
-            size += len(block)
-    if size == 0:
-        blocks += hashlib.sha256(b"").digest()
-    return MemberEntry(
-        size=size,
-        sha256=whole.hexdigest(),
-        block_hashes=base64.b64encode(bytes(blocks)).decode("ascii"),
-    )
-
-
 def _zip_info(name: str, size: int) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = size
     info.external_attr = 0o644 << 16
     return info
-
-
-def manifest_bytes_for(source: LoadedSource, *, built_at: datetime | None = None) -> bytes:
-    """The canonical manifest JSON for a loaded source folder."""
-    members = {name: _hash_member(path) for name, path in sorted(source.members.items())}
-    manifest = Manifest(
-        format=FORMAT,
-        format_version=FORMAT_VERSION,
-        programme=source.programme,
-        members=members,
-        built_at=built_at or datetime.now(UTC).replace(microsecond=0),
-        builder="content-pack 1",
-    )
-    return json.dumps(
-        manifest.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
 
 
 def build(
@@ -155,7 +92,7 @@ def build(
     if not recipients:
         raise PackError("a pack needs at least one recipient")
     programme = source.programme
-    manifest = manifest_bytes_for(source)
+    manifest = manifest_bytes_for(programme, source.members)
     trusted = (
         f"timestamp:{int(datetime.now(UTC).timestamp())}\tfile:{MANIFEST_NAME}"
         f"\tpack:{programme.id}\tversion:{programme.version}"
