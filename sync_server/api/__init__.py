@@ -1,0 +1,1 @@
+"""HTTP routers: devices, sync and packs under /api/v1."""

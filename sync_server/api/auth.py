@@ -1,0 +1,77 @@
+"""Device authentication: every request after enrolment carries an RFC 9421 signature."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import Request
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from sync_server import models
+from sync_server.api.errors import ApiError
+from sync_server.runtime import Runtime, runtime_of
+from sync_server.signatures import SignatureRejected, VerifiedSignature, verify_request
+
+
+async def authenticated_device(request: Request) -> models.Device:
+    """The device that signed this request, after signature, freshness and replay checks."""
+    body = await request.body()
+    runtime = runtime_of(request)
+    return await run_in_threadpool(
+        _authenticate,
+        runtime,
+        request.method,
+        str(request.url),
+        dict(request.headers),
+        body,
+    )
+
+
+def _authenticate(
+    runtime: Runtime, method: str, url: str, headers: dict[str, str], body: bytes
+) -> models.Device:
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as s:
+        try:
+            verified = verify_request(
+                method=method,
+                url=url,
+                headers=headers,
+                body=body,
+                resolve_key=lambda key_id: _device_key(s, key_id),
+                now=now,
+                max_skew=runtime.settings.max_clock_skew,
+            )
+        except SignatureRejected as exc:
+            raise ApiError(
+                401, str(exc.reason), exc.detail, wipe=exc.reason == "device_revoked"
+            ) from None
+        device = s.get(models.Device, verified.key_id)
+        assert device is not None  # the resolver found it a moment ago
+        _spend_nonce(s, verified, now, runtime.settings.max_clock_skew)
+        device.last_seen_at = now
+        s.expunge(device)
+    return device
+
+
+def _device_key(s: Session, key_id: str) -> Ed25519PublicKey | None:
+    device = s.get(models.Device, key_id) if len(key_id) <= 36 else None
+    if device is None:
+        return None
+    if device.revoked_at is not None:
+        raise SignatureRejected("device_revoked", "this device has been revoked; erase local data")
+    return Ed25519PublicKey.from_public_bytes(device.ed25519_public_key)
+
+
+def _spend_nonce(s: Session, verified: VerifiedSignature, now: datetime, skew: timedelta) -> None:
+    # A nonce only needs remembering while its `created` is still acceptable.
+    s.execute(delete(models.Nonce).where(models.Nonce.seen_at < now - 2 * skew))
+    try:
+        with s.begin_nested():
+            s.add(models.Nonce(device_id=verified.key_id, nonce=verified.nonce, seen_at=now))
+    except IntegrityError:
+        raise ApiError(401, "nonce_reused", "this request was already received") from None

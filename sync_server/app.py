@@ -1,0 +1,68 @@
+"""The ASGI application: `create_app(settings)` wires the database, routers and errors."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import Engine, text
+from starlette.responses import JSONResponse, Response
+
+from sync_server import protocol
+from sync_server.api import devices, errors, packs, sync
+from sync_server.api.limits import BodyLimitMiddleware
+from sync_server.db import make_engine, session_factory
+from sync_server.runtime import Runtime
+from sync_server.settings import Settings
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
+    engine = engine or make_engine(settings.database_url)
+    runtime = Runtime(settings=settings, engine=engine, sessions=session_factory(engine))
+    app = FastAPI(
+        title="Intervention Kiosk sync server",
+        version=str(protocol.PROTOCOL_VERSION),
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(BodyLimitMiddleware)
+    errors.install(app)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for router in (devices.router, sync.router, packs.router):
+        app.include_router(router, prefix=protocol.API_PREFIX)
+
+    @app.get("/health", tags=["health"], responses={503: {"description": "database unreachable"}})
+    def health() -> JSONResponse:
+        """Liveness and database reachability."""
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means the database is unreachable
+            return JSONResponse(
+                {"status": "error", "database": "unreachable", "detail": type(exc).__name__},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # A push of more events than a batch may hold is "too large", as the protocol says.
+    for error in exc.errors():
+        if (
+            tuple(error.get("loc", ()))[:2] == ("body", "events")
+            and error.get("type") == "too_long"
+        ):
+            return JSONResponse(
+                {
+                    "error": "batch_too_large",
+                    "detail": f"at most {protocol.MAX_EVENTS_PER_PUSH} events per push",
+                    "wipe": False,
+                },
+                status_code=413,
+            )
+    return await request_validation_exception_handler(request, exc)

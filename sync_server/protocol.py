@@ -1,0 +1,485 @@
+"""The sync wire contract shared by kiosk and server: versions, limits, bodies and error codes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated, Final, Literal, TypeVar, get_args
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from content_packs.age import X25519Recipient
+from content_packs.agestream import AgeError
+from content_packs.model import ID_PATTERN, LANGUAGE_PATTERN
+from content_packs.signing import PublicKey, Signature, SignatureError
+
+PROTOCOL_VERSION: Final = 1
+API_PREFIX: Final = "/api/v1"
+MAX_EVENTS_PER_PUSH: Final = 1000
+MAX_PUSH_BYTES: Final = 1_000_000
+MAX_CLOCK_SKEW_SECONDS: Final = 300
+MAX_EVENT_DATA_BYTES: Final = 65_536
+MAX_CHANGES_PER_PULL: Final = 1000
+
+UUID_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+ACCESS_CODE_PATTERN: Final = r"^[A-Z0-9]{3}-[0-9]{5}$"
+_ONE_LINE: Final = r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
+# Free text may keep tabs and line breaks, never other control characters.
+_MULTI_LINE: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_ARGON2ID_PHC: Final = (
+    r"^\$argon2id\$v=19\$m=[0-9]{1,10},t=[0-9]{1,10},p=[0-9]{1,3}"
+    r"\$[A-Za-z0-9+/]{11,128}\$[A-Za-z0-9+/]{16,256}$"
+)
+_RECORD_ID: Final = r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$"
+_INT64_MAX: Final = 2**63 - 1  # every counter lands in a BIGINT column
+
+Uuid = Annotated[str, Field(pattern=UUID_PATTERN, json_schema_extra={"format": "uuid"})]
+Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+RecordId = Annotated[str, StringConstraints(pattern=_RECORD_ID)]
+Line = Annotated[str, StringConstraints(min_length=1, pattern=_ONE_LINE)]
+Language = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_PATTERN)]
+AccessCode = Annotated[str, StringConstraints(pattern=ACCESS_CODE_PATTERN)]
+PinHash = Annotated[str, StringConstraints(max_length=512, pattern=_ARGON2ID_PHC)]
+Conditions = Annotated[str, StringConstraints(max_length=2000, pattern=_MULTI_LINE)]
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# Strict so that "5", 5.0 and true are refused rather than coerced at the trust boundary.
+Count = Annotated[int, Strict(), Field(ge=0, le=_INT64_MAX)]
+Seq = Annotated[int, Strict(), Field(ge=1, le=_INT64_MAX)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+SmallDict = Annotated[dict[str, JsonValue], Field(max_length=64)]
+
+EventType = Literal[
+    "session.started",
+    "session.ended",
+    "step.viewed",
+    "media.played",
+    "step.completed",
+    "quiz.answered",
+    "reflection.submitted",
+    "letter.submitted",
+    "pledge.saved",
+    "programme.completed",
+    "participant.registered",
+    "enrolment.assigned",
+    "pin.changed",
+    "pin.reset",
+    "participant.unlocked",
+    "login.failed",
+]
+EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType)
+DisposalType = Literal["community_resolution", "conditional_caution"]
+EnrolmentStatus = Literal["assigned", "in_progress", "completed", "expired", "withdrawn"]
+
+
+class Reason(StrEnum):
+    """Machine-readable error codes in `ErrorBody.error`."""
+
+    SIGNATURE_MISSING = "signature_missing"
+    SIGNATURE_INVALID = "signature_invalid"
+    CREATED_STALE = "created_stale"
+    NONCE_REUSED = "nonce_reused"
+    DIGEST_MISMATCH = "digest_mismatch"
+    DEVICE_UNKNOWN = "device_unknown"
+    DEVICE_REVOKED = "device_revoked"
+    ENROLMENT_CODE_INVALID = "enrolment_code_invalid"
+    RATE_LIMITED = "rate_limited"
+    BATCH_TOO_LARGE = "batch_too_large"
+    BODY_INVALID = "body_invalid"
+
+
+# Part of the contract: the kiosk retries only on 429 and 5xx, and wipes on device_revoked.
+REASON_STATUS: Final[Mapping[Reason, int]] = {
+    **dict.fromkeys(Reason, 401),
+    Reason.ENROLMENT_CODE_INVALID: 403,
+    Reason.RATE_LIMITED: 429,
+    Reason.BATCH_TOO_LARGE: 413,
+    Reason.BODY_INVALID: 422,
+}
+
+
+class Wire(BaseModel):
+    """Base for every body here: immutable, and refuses fields it does not know."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def canonical_json(value: JsonValue) -> bytes:
+    """Sorted keys, no whitespace, UTF-8, no NaN: one byte string per value on every machine."""
+    text = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    # A lone surrogate cannot be encoded; UnicodeEncodeError is a ValueError, so it is refused.
+    return text.encode("utf-8")
+
+
+def _canonical_time(value: datetime) -> str:
+    # Fixed width with a 'Z' so the hash never depends on how a datetime was printed.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# --- typed event data -------------------------------------------------------------------
+
+
+class ParticipantRegistration(Wire):
+    first_name: Annotated[Line, Field(max_length=60)]
+    force_reference: Annotated[Line, Field(max_length=40)]
+    access_code: AccessCode
+    pin_hash: PinHash
+    language: Language
+    accessibility: SmallDict = Field(default_factory=dict)
+
+
+class EnrolmentAssignment(Wire):
+    programme_id: Ident
+    disposal_type: DisposalType
+    conditions: Conditions = ""
+    due_date: date
+
+
+class PinChange(Wire):
+    pin_hash: PinHash
+
+
+class SyncEvent(Wire):
+    """One journal entry from a kiosk; `content_hash` tells a replay from a conflict.
+
+    Only structure is checked here. Whether `data` fits the type is checked per event
+    (`registration_data` and friends), so one bad event is rejected alone instead of
+    failing, and then blocking, the whole batch.
+    """
+
+    id: Uuid
+    device_id: Uuid
+    seq: Seq
+    participant_id: Uuid
+    enrolment_id: Uuid | None = None
+    type: EventType
+    step_id: Ident | None = None
+    data: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description=(
+            f"At most {MAX_EVENT_DATA_BYTES} bytes as canonical JSON. participant.registered,"
+            " enrolment.assigned, pin.changed and pin.reset carry ParticipantRegistration,"
+            " EnrolmentAssignment and PinChange, checked per event."
+        ),
+        json_schema_extra={"x-max-canonical-bytes": MAX_EVENT_DATA_BYTES},
+    )
+    occurred_at: UtcDatetime
+    monotonic_ms: Count
+
+    @field_validator("data")
+    @classmethod
+    def _data_fits(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        if len(canonical_json(value)) > MAX_EVENT_DATA_BYTES:
+            raise ValueError(f"data is larger than {MAX_EVENT_DATA_BYTES} bytes as JSON")
+        return value
+
+    def canonical_bytes(self) -> bytes:
+        """Every field, in the canonical JSON that `content_hash` digests."""
+        fields = self.model_dump(mode="json")
+        fields["occurred_at"] = _canonical_time(self.occurred_at)
+        return canonical_json(fields)
+
+    def content_hash(self) -> str:
+        """SHA-256 hex of `canonical_bytes()`; occurred_at as YYYY-MM-DDTHH:MM:SS.ffffffZ."""
+        return hashlib.sha256(self.canonical_bytes()).hexdigest()
+
+
+_W = TypeVar("_W", bound=Wire)
+
+
+def _validate_data(event_type: str, model: type[_W], data: Mapping[str, JsonValue]) -> _W:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'data'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ValueError(
+            f"data of {event_type} is not a valid {model.__name__}: {problems}"
+        ) from None
+
+
+def _typed_data(event: SyncEvent, model: type[_W], *types: str) -> _W:
+    if event.type not in types:
+        raise ValueError(f"{event.type} event carries no {model.__name__}")
+    return _validate_data(event.type, model, event.data)
+
+
+def registration_data(event: SyncEvent) -> ParticipantRegistration:
+    """The participant a participant.registered event creates; ValueError otherwise."""
+    return _typed_data(event, ParticipantRegistration, "participant.registered")
+
+
+def assignment_data(event: SyncEvent) -> EnrolmentAssignment:
+    """The enrolment an enrolment.assigned event creates; ValueError otherwise."""
+    return _typed_data(event, EnrolmentAssignment, "enrolment.assigned")
+
+
+def pin_data(event: SyncEvent) -> PinChange:
+    """The new PIN hash of a pin.changed or pin.reset event; ValueError otherwise."""
+    return _typed_data(event, PinChange, "pin.changed", "pin.reset")
+
+
+# --- enrolment --------------------------------------------------------------------------
+
+
+class EnrolRequest(Wire):
+    code: Annotated[
+        str, StringConstraints(min_length=6, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    ]
+    ed25519_public_key: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$",
+            description="Standard base64 of the 32 raw bytes of the device's Ed25519 public key.",
+        ),
+    ]
+    x25519_recipient: Annotated[
+        str,
+        Field(
+            pattern=r"^age1[02-9ac-hj-np-z]{58}$",
+            description="The device's age X25519 recipient, which pack headers are wrapped to.",
+        ),
+    ]
+    device_name: Annotated[Line, Field(max_length=80)]
+    app_version: Annotated[
+        str, StringConstraints(max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
+    ]
+
+    @field_validator("ed25519_public_key")
+    @classmethod
+    def _ed25519_key(cls, value: str) -> str:
+        try:
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("ed25519_public_key is not base64 of a 32-byte Ed25519 key") from exc
+        return value
+
+    @field_validator("x25519_recipient")
+    @classmethod
+    def _age_recipient(cls, value: str) -> str:
+        try:
+            X25519Recipient.from_str(value)
+        except AgeError as exc:
+            raise ValueError(f"x25519_recipient is not an age X25519 recipient: {exc}") from exc
+        return value
+
+    def public_key(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(self.ed25519_public_key))
+
+
+class NamedRef(Wire):
+    id: RecordId
+    name: Annotated[Line, Field(max_length=120)]
+
+
+class EnrolResponse(Wire):
+    device_id: Uuid
+    key_id: Annotated[Uuid, Field(description="The keyid every signature must carry.")]
+    force: NamedRef
+    site: NamedRef
+    access_code_prefix: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Z0-9]{3}$",
+            description="Kiosks make access codes PREFIX-nnnnn: offline codes never collide.",
+        ),
+    ]
+    publisher_keys: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{56}$")]],
+        Field(max_length=16, description="minisign public keys, one base64 line each."),
+    ]
+    server_time: UtcDatetime
+
+    @field_validator("publisher_keys")
+    @classmethod
+    def _minisign_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            try:
+                PublicKey.from_str(key)
+            except SignatureError as exc:
+                raise ValueError(f"publisher key {key!r} is not a minisign key: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _key_is_device(self) -> EnrolResponse:
+        if self.key_id != self.device_id:
+            raise ValueError("key_id must be the device_id")
+        return self
+
+
+# --- push -------------------------------------------------------------------------------
+
+
+class PushRequest(Wire):
+    events: Annotated[
+        list[SyncEvent],
+        Field(
+            min_length=1,
+            max_length=MAX_EVENTS_PER_PUSH,
+            description=f"Distinct event ids; the whole body at most {MAX_PUSH_BYTES} bytes.",
+        ),
+    ]
+
+
+class EventResult(Wire):
+    id: Uuid
+    status: Literal["accepted", "duplicate", "conflict", "rejected"]
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class PushResponse(Wire):
+    results: list[EventResult]
+    server_time: UtcDatetime
+
+
+# --- pull -------------------------------------------------------------------------------
+
+
+class ParticipantState(Wire):
+    """What a kiosk may know of a participant: no surname, no offence."""
+
+    id: Uuid
+    first_name: Annotated[Line, Field(max_length=60)]
+    access_code: AccessCode
+    pin_hash: PinHash | None
+    pin_must_change: bool
+    failed_pin_attempts: Count
+    locked: bool
+    language: Language
+    accessibility: SmallDict = Field(default_factory=dict)
+
+
+class EnrolmentState(Wire):
+    id: Uuid
+    participant_id: Uuid
+    programme_id: Ident
+    programme_version: Annotated[int, Strict(), Field(ge=1)] | None
+    disposal_type: DisposalType
+    conditions: Conditions
+    due_date: date
+    status: EnrolmentStatus
+    progress_percent: Annotated[int, Strict(), Field(ge=0, le=100)]
+    completed_at: UtcDatetime | None
+
+
+class CatalogueEntry(Wire):
+    pack_id: Ident
+    version: Annotated[int, Strict(), Field(ge=1)]
+    title: Annotated[Line, Field(max_length=200)]
+    language: Language
+    size: Count
+    sha256: Annotated[Sha256Hex, Field(description="SHA-256 of the payload as served.")]
+    signature: Annotated[str, Field(max_length=4096, description="The manifest's .minisig text.")]
+    url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^(/|https://)[!-~]+$")]
+
+    @field_validator("signature")
+    @classmethod
+    def _minisig(cls, value: str) -> str:
+        try:
+            Signature.from_str(value)
+        except SignatureError as exc:
+            raise ValueError(f"signature is not minisign signature text: {exc}") from exc
+        return value
+
+
+class Revocation(Wire):
+    """A pack withdrawn from use; version None withdraws every version."""
+
+    pack_id: Ident
+    version: Annotated[int, Strict(), Field(ge=1)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class Settings(Wire):
+    idle_timeout_seconds: Annotated[int, Strict(), Field(ge=30, le=3600)] = 300
+    idle_warning_seconds: Annotated[int, Strict(), Field(ge=5, le=300)] = 30
+    max_pin_attempts: Annotated[int, Strict(), Field(ge=3, le=10)] = 5
+    sync_interval_seconds: Annotated[int, Strict(), Field(ge=30, le=86_400)] = 300
+
+
+ChangeKind = Literal["participant", "enrolment", "catalogue", "revocation", "settings"]
+ChangeData = ParticipantState | EnrolmentState | CatalogueEntry | Revocation | Settings
+_CHANGE_MODELS: Final[Mapping[str, type[ChangeData]]] = {
+    "participant": ParticipantState,
+    "enrolment": EnrolmentState,
+    "catalogue": CatalogueEntry,
+    "revocation": Revocation,
+    "settings": Settings,
+}
+
+
+class Change(Wire):
+    seq: Seq
+    kind: ChangeKind
+    op: Literal["upsert", "delete"]
+    id: RecordId
+    data: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Empty for delete; for upsert the model named by kind.",
+    )
+
+    @model_validator(mode="after")
+    def _data_fits_kind(self) -> Change:
+        if self.op == "delete":
+            if self.data:
+                raise ValueError("a delete carries no data")
+            return self
+        state = _validate_data(self.kind, _CHANGE_MODELS[self.kind], self.data)
+        if isinstance(state, ParticipantState | EnrolmentState) and state.id != self.id:
+            raise ValueError("change id must be the id of the record in data")
+        return self
+
+
+def change_data(change: Change) -> ChangeData:
+    """The typed record an upsert carries; ValueError for a delete."""
+    if change.op == "delete":
+        raise ValueError(f"delete of {change.kind} {change.id} carries no data")
+    return _validate_data(change.kind, _CHANGE_MODELS[change.kind], change.data)
+
+
+class PullResponse(Wire):
+    changes: Annotated[list[Change], Field(max_length=MAX_CHANGES_PER_PULL)]
+    next_cursor: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.~=:-]{1,200}$")]
+    more: bool
+    server_time: UtcDatetime
+
+
+class ErrorBody(Wire):
+    error: Annotated[
+        str,
+        Field(
+            pattern=r"^[a-z][a-z0-9_]{0,63}$",
+            description="A Reason code, or another snake_case code.",
+        ),
+    ]
+    detail: Annotated[str, StringConstraints(max_length=2000)]
+    wipe: bool = Field(
+        default=False, description="True only with device_revoked: erase local data."
+    )

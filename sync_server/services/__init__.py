@@ -1,0 +1,1 @@
+"""Domain logic: enrolment, ingest, pulls, packs, administration."""

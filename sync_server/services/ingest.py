@@ -1,0 +1,221 @@
+"""Push ingest: store each event exactly once, refuse what is out of scope, apply its effects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from sync_server import models, protocol
+from sync_server.services import effects
+from sync_server.services.changes import record_change
+
+# Serialises change-log writers on PostgreSQL so change sequence numbers commit in order
+# and a pull never skips a row committed late with a lower number.
+CHANGE_LOG_LOCK = 727_100
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What the batch knows as it is checked, event by event, in device order."""
+
+    device: models.Device
+    participants: dict[str, tuple[str, str]] = field(default_factory=dict)
+    enrolments: dict[str, str] = field(default_factory=dict)
+    codes: set[str] = field(default_factory=set)
+
+
+def push(
+    s: Session,
+    *,
+    device: models.Device,
+    events: Sequence[protocol.SyncEvent],
+    received_at: datetime,
+) -> list[protocol.EventResult]:
+    """Ingest one batch in the caller's transaction; answers one result per event, in order."""
+    hashes = {e.id: e.content_hash() for e in events}
+    existing = _existing_hashes(s, hashes)
+    batch = _load_scope(s, device, events)
+    results: dict[str, protocol.EventResult] = {}
+    candidates: list[protocol.SyncEvent] = []
+    seen: dict[str, str] = {}
+    for event in sorted(events, key=lambda e: (e.seq, e.id)):
+        if event.id in seen or event.id in existing:
+            known = seen.get(event.id) or existing[event.id]
+            results[event.id] = _repeat(event.id, same=known == hashes[event.id])
+            continue
+        reason = _refusal(s, batch, event)
+        if reason is not None:
+            results[event.id] = protocol.EventResult(id=event.id, status="rejected", reason=reason)
+            continue
+        seen[event.id] = hashes[event.id]
+        candidates.append(event)
+    inserted = _insert(s, candidates, hashes, received_at)
+    stored: list[protocol.SyncEvent] = []
+    for event in candidates:
+        if event.id in inserted:
+            stored.append(event)
+            results[event.id] = protocol.EventResult(id=event.id, status="accepted", reason=None)
+        else:  # another request stored the same id between our read and our insert
+            results[event.id] = _late_duplicate(s, event.id, hashes[event.id])
+    if stored:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_LOG_LOCK})
+        touched = effects.apply(s, device=device, events=stored, received_at=received_at)
+        for kind, entity_id in touched:
+            record_change(
+                s,
+                kind=kind,
+                entity_id=entity_id,
+                force_id=device.force_id,
+                site_id=device.site_id,
+                at=received_at,
+            )
+    return [results[e.id] for e in events]
+
+
+def _existing_hashes(s: Session, hashes: dict[str, str]) -> dict[str, str]:
+    rows = s.execute(
+        select(models.Event.id, models.Event.content_hash).where(models.Event.id.in_(hashes))
+    )
+    return {row.id: row.content_hash for row in rows}
+
+
+def _late_duplicate(s: Session, event_id: str, content_hash: str) -> protocol.EventResult:
+    known = s.scalar(select(models.Event.content_hash).where(models.Event.id == event_id))
+    return _repeat(event_id, same=known == content_hash)
+
+
+def _repeat(event_id: str, *, same: bool) -> protocol.EventResult:
+    """A second sight of an id: the same content is a duplicate, other content a conflict."""
+    if same:
+        return protocol.EventResult(id=event_id, status="duplicate", reason=None)
+    return protocol.EventResult(id=event_id, status="conflict", reason=None)
+
+
+def _load_scope(s: Session, device: models.Device, events: Iterable[protocol.SyncEvent]) -> _Batch:
+    batch = _Batch(device=device)
+    participant_ids = {e.participant_id for e in events}
+    for pid, force_id, site_id in s.execute(
+        select(
+            models.Participant.id, models.Participant.force_id, models.Participant.site_id
+        ).where(models.Participant.id.in_(participant_ids))
+    ):
+        batch.participants[pid] = (force_id, site_id)
+    enrolment_ids = {e.enrolment_id for e in events if e.enrolment_id}
+    for eid, pid in s.execute(
+        select(models.Enrolment.id, models.Enrolment.participant_id).where(
+            models.Enrolment.id.in_(enrolment_ids)
+        )
+    ):
+        batch.enrolments[eid] = pid
+    return batch
+
+
+def _refusal(s: Session, batch: _Batch, event: protocol.SyncEvent) -> str | None:
+    """Why `event` cannot be stored, or None; updates the batch's view when it can."""
+    device = batch.device
+    if event.device_id != device.id:
+        return "device_mismatch"
+    if event.type == "participant.registered":
+        return _check_registration(s, batch, event)
+    scope = batch.participants.get(event.participant_id)
+    if scope is None:
+        return "unknown_participant"
+    if scope != (device.force_id, device.site_id):
+        return "out_of_scope"
+    if event.type == "enrolment.assigned":
+        return _check_assignment(s, batch, event)
+    if event.type in effects.PARTICIPANT_EVENTS:
+        if event.type in {"pin.changed", "pin.reset"}:
+            try:
+                protocol.pin_data(event)
+            except ValueError as exc:
+                return f"invalid_data: {exc}"
+        return None
+    if event.enrolment_id is None:
+        return "enrolment_required"
+    if batch.enrolments.get(event.enrolment_id) != event.participant_id:
+        return "unknown_enrolment"
+    return None
+
+
+def _check_registration(s: Session, batch: _Batch, event: protocol.SyncEvent) -> str | None:
+    try:
+        data = protocol.registration_data(event)
+    except ValueError as exc:
+        return f"invalid_data: {exc}"
+    device = batch.device
+    if event.participant_id in batch.participants:
+        return "already_registered"
+    if not data.access_code.startswith(device.access_code_prefix + "-"):
+        return "access_code_prefix"
+    taken = data.access_code in batch.codes or s.scalar(
+        select(models.Participant.id).where(
+            models.Participant.force_id == device.force_id,
+            models.Participant.access_code == data.access_code,
+        )
+    )
+    if taken:
+        return "access_code_taken"
+    batch.codes.add(data.access_code)
+    batch.participants[event.participant_id] = (device.force_id, device.site_id)
+    return None
+
+
+def _check_assignment(s: Session, batch: _Batch, event: protocol.SyncEvent) -> str | None:
+    try:
+        data = protocol.assignment_data(event)
+    except ValueError as exc:
+        return f"invalid_data: {exc}"
+    if event.enrolment_id is None:
+        return "enrolment_required"
+    if event.enrolment_id in batch.enrolments:
+        return "already_assigned"
+    if (
+        effects.current_release(s, force_id=batch.device.force_id, pack_id=data.programme_id)
+        is None
+    ):
+        return "unknown_programme"
+    batch.enrolments[event.enrolment_id] = event.participant_id
+    return None
+
+
+def _insert(
+    s: Session,
+    events: Sequence[protocol.SyncEvent],
+    hashes: dict[str, str],
+    received_at: datetime,
+) -> set[str]:
+    if not events:
+        return set()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": e.id,
+            "device_id": e.device_id,
+            "seq": e.seq,
+            "participant_id": e.participant_id,
+            "enrolment_id": e.enrolment_id,
+            "type": e.type,
+            "step_id": e.step_id,
+            "data": e.data,
+            "occurred_at": e.occurred_at,
+            "monotonic_ms": e.monotonic_ms,
+            "received_at": received_at,
+            "content_hash": hashes[e.id],
+        }
+        for e in events
+    ]
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(models.Event)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(models.Event.id)
+    )
+    return set(s.scalars(statement, rows))

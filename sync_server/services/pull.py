@@ -1,0 +1,185 @@
+"""Pulls: the current state of everything in a device's scope that changed after its cursor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import JsonValue
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sync_server import models, protocol
+from sync_server.services import packs
+from sync_server.settings import Settings
+
+_SETTINGS_KEYS = set(protocol.Settings.model_fields)
+
+
+def changes_since(
+    s: Session,
+    *,
+    device: models.Device,
+    cursor: int,
+    limit: int,
+    settings: Settings,
+    now: datetime,
+) -> protocol.PullResponse:
+    rows = s.scalars(
+        select(models.Change)
+        .where(
+            models.Change.seq > cursor,
+            or_(models.Change.force_id == device.force_id, models.Change.force_id.is_(None)),
+            or_(models.Change.site_id == device.site_id, models.Change.site_id.is_(None)),
+        )
+        .order_by(models.Change.seq)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    # Several changes to one record in a page collapse into its latest state.
+    latest: dict[tuple[str, str], models.Change] = {}
+    for row in rows:
+        latest.pop((row.kind, row.entity_id), None)
+        latest[(row.kind, row.entity_id)] = row
+    changes: list[protocol.Change] = []
+    if cursor == 0:
+        changes.append(_settings_change(s, device, seq=1, settings=settings))
+    for row in latest.values():
+        change = _render(s, device, row, settings)
+        if change is not None:
+            changes.append(change)
+    next_cursor = rows[-1].seq if rows else cursor
+    if device.last_pull_cursor is None or cursor > device.last_pull_cursor:
+        stored = s.get(models.Device, device.id)
+        if stored is not None:
+            stored.last_pull_cursor = cursor
+    return protocol.PullResponse(
+        changes=changes, next_cursor=str(next_cursor), more=more, server_time=now
+    )
+
+
+def _render(
+    s: Session, device: models.Device, row: models.Change, settings: Settings
+) -> protocol.Change | None:
+    kind = models.ChangeKind(row.kind)
+    if kind is models.ChangeKind.PARTICIPANT:
+        participant = s.get(models.Participant, row.entity_id)
+        if participant is None or participant.site_id != device.site_id:
+            return _delete(row)
+        return _upsert(row, participant_state(participant).model_dump(mode="json"))
+    if kind is models.ChangeKind.ENROLMENT:
+        enrolment = s.get(models.Enrolment, row.entity_id)
+        if enrolment is None or enrolment.site_id != device.site_id:
+            return _delete(row)
+        return _upsert(row, enrolment_state(enrolment).model_dump(mode="json"))
+    if kind in (models.ChangeKind.CATALOGUE, models.ChangeKind.REVOCATION):
+        return _pack_change(s, device, row, settings)
+    return _settings_change(s, device, seq=row.seq, settings=settings)
+
+
+def _upsert(row: models.Change, data: dict[str, JsonValue]) -> protocol.Change:
+    kind = _wire_kind(row)
+    return protocol.Change(seq=row.seq, kind=kind, op="upsert", id=row.entity_id, data=data)
+
+
+def _delete(row: models.Change) -> protocol.Change:
+    return protocol.Change(seq=row.seq, kind=_wire_kind(row), op="delete", id=row.entity_id)
+
+
+_WIRE_KINDS: dict[models.ChangeKind, protocol.ChangeKind] = {
+    models.ChangeKind.PARTICIPANT: "participant",
+    models.ChangeKind.ENROLMENT: "enrolment",
+    models.ChangeKind.CATALOGUE: "catalogue",
+    models.ChangeKind.REVOCATION: "revocation",
+    models.ChangeKind.SETTINGS: "settings",
+}
+
+
+def _wire_kind(row: models.Change) -> protocol.ChangeKind:
+    return _WIRE_KINDS[models.ChangeKind(row.kind)]
+
+
+def participant_state(p: models.Participant) -> protocol.ParticipantState:
+    # Deliberately no surname, force reference or offence text: devices never need them.
+    return protocol.ParticipantState(
+        id=p.id,
+        first_name=p.first_name,
+        access_code=p.access_code,
+        pin_hash=p.pin_hash,
+        pin_must_change=p.pin_must_change,
+        failed_pin_attempts=p.failed_pin_attempts,
+        locked=p.locked_at is not None,
+        language=p.language,
+        accessibility=p.accessibility,
+    )
+
+
+def enrolment_state(e: models.Enrolment) -> protocol.EnrolmentState:
+    return protocol.EnrolmentState(
+        id=e.id,
+        participant_id=e.participant_id,
+        programme_id=e.programme_id,
+        programme_version=e.programme_version,
+        disposal_type=e.disposal_type.value,
+        conditions=e.conditions,
+        due_date=e.due_date,
+        status=e.status.value,
+        progress_percent=e.progress_percent,
+        completed_at=e.completed_at,
+    )
+
+
+def _pack_change(
+    s: Session, device: models.Device, row: models.Change, settings: Settings
+) -> protocol.Change | None:
+    pack_id, _, version = row.entity_id.partition(":")
+    release = s.scalar(
+        select(models.PackRelease).where(
+            models.PackRelease.pack_id == pack_id, models.PackRelease.version == int(version)
+        )
+    )
+    if release is None:
+        return None
+    if release.retired_at is not None:
+        revocation = protocol.Revocation(pack_id=pack_id, version=release.version, reason="retired")
+        return protocol.Change(
+            seq=row.seq,
+            kind="revocation",
+            op="upsert",
+            id=row.entity_id,
+            data=revocation.model_dump(mode="json"),
+        )
+    header = packs.device_header(s, settings, device=device, release=release)
+    entry = protocol.CatalogueEntry(
+        pack_id=release.pack_id,
+        version=release.version,
+        title=release.title,
+        language=release.language,
+        size=len(header) + release.payload_size,
+        sha256=release.payload_sha256,
+        signature=release.signature,
+        url=f"{protocol.API_PREFIX}/packs/{release.pack_id}/{release.version}",
+    )
+    return protocol.Change(
+        seq=row.seq,
+        kind="catalogue",
+        op="upsert",
+        id=row.entity_id,
+        data=entry.model_dump(mode="json"),
+    )
+
+
+def _settings_change(
+    s: Session, device: models.Device, *, seq: int, settings: Settings
+) -> protocol.Change:
+    values: dict[str, JsonValue] = {"idle_timeout_seconds": settings.idle_timeout_seconds}
+    # Scheme defaults first, then the force's own values over them.
+    for row in s.scalars(
+        select(models.Setting)
+        .where(or_(models.Setting.force_id.is_(None), models.Setting.force_id == device.force_id))
+        .order_by(models.Setting.force_id.is_not(None), models.Setting.id)
+    ):
+        if row.key in _SETTINGS_KEYS:
+            values[row.key] = row.value.get("value")
+    data = protocol.Settings.model_validate(values).model_dump(mode="json")
+    return protocol.Change(seq=seq, kind="settings", op="upsert", id="settings", data=data)

@@ -1,0 +1,315 @@
+"""Enrolment, push and pull as a kiosk uses them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from sync_server import models, protocol
+from sync_server.db import SessionFactory
+from sync_server.settings import Settings
+from tests.support.device import TestDevice
+from tests.support.journeys import whole_programme
+from tests.support.world import PROGRAMME_ID, World, make_world
+
+
+@pytest.fixture
+def world(settings: Settings, sessions: SessionFactory, tmp_path: Path) -> World:
+    return make_world(settings, sessions, tmp_path)
+
+
+@pytest.fixture
+def kiosk(client: TestClient, world: World) -> TestDevice:
+    device = TestDevice(client, "http://testserver", name="Custody kiosk 1")
+    device.enrol(world.code("north-custody"))
+    return device
+
+
+def count(sessions: SessionFactory, table: type[models.Base]) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(table)) or 0
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+
+def test_enrolment_answers_identity_scope_and_publisher_keys(
+    client: TestClient, world: World
+) -> None:
+    device = TestDevice(client, "http://testserver")
+    answer = device.enrol(world.code("north-library"))
+    assert answer.key_id == answer.device_id
+    assert (answer.force.id, answer.site.id) == ("north", "north-library")
+    assert answer.publisher_keys == [world.publisher.public_key.to_base64()]
+    assert abs(answer.server_time - datetime.now(UTC)) < timedelta(minutes=1)
+    assert len(answer.access_code_prefix) == 3
+
+
+def test_a_code_enrols_one_device_only(client: TestClient, world: World) -> None:
+    code = world.code()
+    TestDevice(client, "http://testserver").enrol(code)
+    second = TestDevice(client, "http://testserver").enrol_request(code)
+    assert second.status_code == 403
+    assert second.json()["error"] == "enrolment_code_invalid"
+    assert count(world.sessions, models.Device) == 1
+
+
+def test_an_expired_code_is_refused(client: TestClient, world: World) -> None:
+    code = world.code(lifetime=timedelta(seconds=-1))
+    response = TestDevice(client, "http://testserver").enrol_request(code)
+    assert response.status_code == 403
+    assert count(world.sessions, models.Device) == 0
+
+
+def test_guessing_codes_is_rate_limited(client: TestClient, world: World) -> None:
+    device = TestDevice(client, "http://testserver")
+    statuses = [device.enrol_request(f"WRONG-CODE-{i:04d}").status_code for i in range(10)]
+    assert statuses == [403] * 10
+    # Even the right code is refused now: the limit is on the client, not the code.
+    blocked = device.enrol_request(world.code())
+    assert blocked.status_code == 429
+    assert blocked.json()["error"] == "rate_limited"
+    assert count(world.sessions, models.Device) == 0
+
+
+def test_codes_are_stored_only_as_hashes(world: World) -> None:
+    code = world.code()
+    with world.sessions() as s:
+        stored = s.scalars(select(models.EnrolmentCode.code_hash)).all()
+    assert code not in stored
+    assert code.replace("-", "") not in stored
+
+
+# --- push ---------------------------------------------------------------------------------
+
+
+def test_registration_and_assignment_become_server_records(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    results = kiosk.push_ok(reg.events)
+    assert [r.status for r in results] == ["accepted", "accepted"]
+    with world.sessions() as s:
+        participant = s.get(models.Participant, reg.participant_id)
+        enrolment = s.get(models.Enrolment, reg.enrolment_id)
+    assert participant is not None
+    assert participant.access_code == reg.access_code
+    assert (participant.force_id, participant.site_id) == ("north", "north-custody")
+    assert enrolment is not None
+    assert enrolment.programme_version == 1
+    assert enrolment.status == models.EnrolmentStatus.ASSIGNED
+
+
+def test_a_replayed_batch_is_all_duplicates_and_changes_nothing(
+    kiosk: TestDevice, world: World
+) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    before = (count(world.sessions, models.Event), count(world.sessions, models.Change))
+    again = kiosk.push_ok(reg.events)
+    assert [r.status for r in again] == ["duplicate", "duplicate"]
+    assert (count(world.sessions, models.Event), count(world.sessions, models.Change)) == before
+
+
+def test_same_id_other_content_is_a_final_conflict(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    assert reg.enrolment_id is not None
+    viewed = kiosk.event(
+        "step.viewed", participant_id=reg.participant_id, enrolment_id=reg.enrolment_id,
+        step_id="welcome", data={"dwell_ms": 5000},
+    )  # fmt: skip
+    kiosk.push_ok([viewed])
+    forged = viewed.model_copy(update={"data": {"dwell_ms": 999_000}})
+    assert [r.status for r in kiosk.push_ok([forged])] == ["conflict"]
+    with world.sessions() as s:
+        stored = s.get(models.Event, viewed.id)
+    assert stored is not None
+    assert stored.data == {"dwell_ms": 5000}
+
+
+def test_a_whole_programme_completes_on_the_server(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    assert reg.enrolment_id is not None
+    events = list(reg.events)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for i, (step_id, (kind, data)) in enumerate(whole_programme(world.programme)):
+        events.append(
+            kiosk.event(
+                kind,
+                participant_id=reg.participant_id,
+                enrolment_id=reg.enrolment_id,
+                step_id=step_id,
+                data=data,
+                occurred_at=start + timedelta(minutes=i),
+            )
+        )
+    half = len(events) // 2
+    assert {r.status for r in kiosk.push_ok(events[:half])} == {"accepted"}
+    with world.sessions() as s:
+        enrolment = s.get(models.Enrolment, reg.enrolment_id)
+        assert enrolment is not None
+        assert enrolment.status == models.EnrolmentStatus.IN_PROGRESS
+        assert 0 < enrolment.progress_percent < 100
+    assert {r.status for r in kiosk.push_ok(events[half:])} == {"accepted"}
+    with world.sessions() as s:
+        enrolment = s.get(models.Enrolment, reg.enrolment_id)
+        assert enrolment is not None
+        assert enrolment.status == models.EnrolmentStatus.COMPLETE
+        assert enrolment.progress_percent == 100
+        assert enrolment.completed_at == events[-1].occurred_at
+        assert enrolment.completion_received_at is not None
+        assert enrolment.completion_received_at > enrolment.completed_at
+
+
+def test_claims_the_rules_do_not_support_do_not_complete(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    assert reg.enrolment_id is not None
+    claims = [
+        kiosk.event(
+            "step.completed",
+            participant_id=reg.participant_id,
+            enrolment_id=reg.enrolment_id,
+            step_id=step.id,
+        )  # fmt: skip
+        for step in world.programme.all_steps()
+    ]
+    claims.append(
+        kiosk.event(
+            "programme.completed",
+            participant_id=reg.participant_id,
+            enrolment_id=reg.enrolment_id,
+        )
+    )
+    kiosk.push_ok(reg.events + claims)
+    with world.sessions() as s:
+        enrolment = s.get(models.Enrolment, reg.enrolment_id)
+    assert enrolment is not None
+    assert enrolment.status != models.EnrolmentStatus.COMPLETE
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("unknown_participant", "unknown_participant"),
+        ("other_device_id", "device_mismatch"),
+        ("foreign_access_code_prefix", "access_code_prefix"),
+        ("unknown_programme", "unknown_programme"),
+        ("enrolment_of_someone_else", "unknown_enrolment"),
+    ],
+)
+def test_events_that_cannot_be_stored_are_rejected_with_a_reason(
+    kiosk: TestDevice, world: World, case: str, reason: str
+) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    other = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(other.events)
+    if case == "unknown_participant":
+        event = kiosk.event(
+            "session.started", participant_id="00000000-0000-4000-8000-000000000000"
+        )
+    elif case == "other_device_id":
+        event = kiosk.event("session.started", participant_id=reg.participant_id).model_copy(
+            update={"device_id": "00000000-0000-4000-8000-000000000001"}
+        )
+    elif case == "foreign_access_code_prefix":
+        fresh = kiosk.register()
+        data = dict(fresh.events[0].data)
+        data["access_code"] = "ZZZ-00001" if not reg.access_code.startswith("ZZZ") else "YYY-00001"
+        event = fresh.events[0].model_copy(update={"data": data})
+    elif case == "unknown_programme":
+        fresh = kiosk.register(programme_id="no-such-programme")
+        kiosk.push_ok(fresh.events[:1])
+        event = fresh.events[1]
+    else:
+        assert other.enrolment_id is not None
+        event = kiosk.event(
+            "step.viewed", participant_id=reg.participant_id,
+            enrolment_id=other.enrolment_id, step_id="welcome", data={"dwell_ms": 1},
+        )  # fmt: skip
+    events_before = count(world.sessions, models.Event)
+    [result] = kiosk.push_ok([event])
+    assert (result.status, result.reason) == ("rejected", reason)
+    assert count(world.sessions, models.Event) == events_before
+
+
+def test_a_device_cannot_touch_another_sites_participants(
+    client: TestClient, kiosk: TestDevice, world: World
+) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    for site in ("north-library", "south-custody"):
+        elsewhere = TestDevice(client, "http://testserver", name=site)
+        elsewhere.enrol(world.code(site))
+        [result] = elsewhere.push_ok(
+            [elsewhere.event("login.failed", participant_id=reg.participant_id)]
+        )
+        assert (result.status, result.reason) == ("rejected", "out_of_scope")
+        assert not [c for c in elsewhere.pull_all() if c.kind in ("participant", "enrolment")]
+
+
+def test_five_wrong_pins_lock_the_participant_everywhere(
+    client: TestClient, kiosk: TestDevice, world: World
+) -> None:
+    reg = kiosk.register()
+    kiosk.push_ok(reg.events)
+    second = TestDevice(client, "http://testserver", name="Custody kiosk 2")
+    second.enrol(world.code("north-custody"))
+    kiosk.push_ok([kiosk.event("login.failed", participant_id=reg.participant_id)] * 1)
+    second.push_ok(
+        [second.event("login.failed", participant_id=reg.participant_id) for _ in range(4)]
+    )
+    states = [protocol.change_data(c) for c in second.pull_all() if c.kind == "participant"]
+    assert len(states) == 1
+    state = states[0]
+    assert isinstance(state, protocol.ParticipantState)
+    assert state.locked
+    assert state.failed_pin_attempts == 5
+
+
+# --- pull ---------------------------------------------------------------------------------
+
+
+def test_pull_pages_through_changes_and_never_sends_private_fields(
+    kiosk: TestDevice, world: World
+) -> None:
+    regs = [kiosk.register(programme_id=PROGRAMME_ID) for _ in range(7)]
+    for reg in regs:
+        kiosk.push_ok(reg.events)
+    pages: list[protocol.PullResponse] = []
+    cursor = ""
+    world_settings = world.settings
+    object.__setattr__(world_settings, "pull_page_size", 3)  # small pages for the test
+    while True:
+        response = kiosk.pull(cursor)
+        assert response.status_code == 200
+        assert b"surname" not in response.content
+        assert b"force_reference" not in response.content
+        page = protocol.PullResponse.model_validate_json(response.content)
+        pages.append(page)
+        cursor = page.next_cursor
+        if not page.more:
+            break
+    assert len(pages) > 2
+    kinds = [c.kind for page in pages for c in page.changes]
+    assert kinds.count("participant") == 7
+    assert kinds.count("enrolment") == 7
+    assert "catalogue" in kinds
+    assert "settings" in kinds
+    # Nothing new: an empty page that keeps the cursor.
+    last = protocol.PullResponse.model_validate_json(kiosk.pull(cursor).content)
+    assert (last.changes, last.next_cursor, last.more) == ([], cursor, False)
+
+
+def test_catalogue_entry_points_at_a_downloadable_pack(kiosk: TestDevice) -> None:
+    entries = [protocol.change_data(c) for c in kiosk.pull_all() if c.kind == "catalogue"]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert isinstance(entry, protocol.CatalogueEntry)
+    assert (entry.pack_id, entry.version) == (PROGRAMME_ID, 1)
+    response = kiosk.send(kiosk.signed("GET", entry.url))
+    assert response.status_code == 200
+    assert len(response.content) == entry.size
