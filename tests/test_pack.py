@@ -231,6 +231,25 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return _build(tmp_path_factory.mktemp("small"), big_size=100)
 
 
+def assert_refused_with_a_message(built: Built, raw: bytes, path: Path) -> None:
+    """Opening and verifying `raw` as a pack fails with a PackError that says why."""
+    path.write_bytes(raw)
+    try:
+        with (
+            pytest.raises(pack.PackError) as caught,
+            pack.Pack.open(
+                path,
+                public_key=built.publisher.public_key,
+                identities=[built.identity],
+                signature=built.signature,
+            ) as opened,
+        ):
+            opened.verify()
+        assert str(caught.value)
+    finally:
+        path.unlink()
+
+
 @given(data=st.data())
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -242,20 +261,7 @@ def test_any_flipped_byte_is_a_named_error(
     at = data.draw(st.integers(min_value=0, max_value=len(raw) - 1), label="offset")
     bit = data.draw(st.integers(min_value=0, max_value=7), label="bit")
     raw[at] ^= 1 << bit
-    bad = tmp_path / f"flip-{at}-{bit}.pack"
-    bad.write_bytes(bytes(raw))
-    with (
-        pytest.raises(pack.PackError) as caught,
-        pack.Pack.open(
-            bad,
-            public_key=small.publisher.public_key,
-            identities=[small.identity],
-            signature=small.signature,
-        ) as opened,
-    ):
-        opened.verify()
-    assert str(caught.value)
-    bad.unlink()
+    assert_refused_with_a_message(small, bytes(raw), tmp_path / "flipped.pack")
 
 
 @given(data=st.data())
@@ -265,20 +271,7 @@ def test_any_flipped_byte_is_a_named_error(
 def test_any_truncation_is_a_named_error(small: Built, tmp_path: Path, data: st.DataObject) -> None:
     raw = small.path.read_bytes()
     cut = data.draw(st.integers(min_value=0, max_value=len(raw) - 1), label="length")
-    bad = tmp_path / f"cut-{cut}.pack"
-    bad.write_bytes(raw[:cut])
-    with (
-        pytest.raises(pack.PackError) as caught,
-        pack.Pack.open(
-            bad,
-            public_key=small.publisher.public_key,
-            identities=[small.identity],
-            signature=small.signature,
-        ) as opened,
-    ):
-        opened.verify()
-    assert str(caught.value)
-    bad.unlink()
+    assert_refused_with_a_message(small, raw[:cut], tmp_path / "cut.pack")
 
 
 def test_build_is_atomic_when_it_fails(tmp_path: Path) -> None:
