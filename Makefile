@@ -18,7 +18,7 @@ system-deps:
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[server,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[kiosk,server,dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

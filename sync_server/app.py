@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from sync_server import protocol
@@ -30,6 +31,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     errors.install(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     for router in (devices.router, sync.router, packs.router):
         app.include_router(router, prefix=protocol.API_PREFIX)
 
@@ -66,3 +68,13 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
                 status_code=413,
             )
     return await request_validation_exception_handler(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    # FastAPI answers a body it cannot decode (not UTF-8 JSON) with a bare 400; answer it as
+    # every other invalid body is answered: 422 with the documented validation-error shape.
+    if exc.status_code == 400:
+        error = {"type": "json_invalid", "loc": ["body"], "msg": "the body is not UTF-8 JSON"}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)

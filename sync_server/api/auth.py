@@ -25,10 +25,18 @@ async def authenticated_device(request: Request) -> models.Device:
         _authenticate,
         runtime,
         request.method,
-        str(request.url),
+        _target_uri(request),
         dict(request.headers),
         body,
     )
+
+
+def _target_uri(request: Request) -> str:
+    """The URI as the device sent it: RFC 9421 signs it before any percent-decoding."""
+    raw_path: bytes | None = request.scope.get("raw_path")
+    if not raw_path:
+        return str(request.url)
+    return str(request.url.replace(path=raw_path.decode("latin-1")))
 
 
 def _authenticate(
