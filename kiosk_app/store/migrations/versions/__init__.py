@@ -1,0 +1,1 @@
+"""Kiosk store revisions."""
