@@ -1,0 +1,1 @@
+"""Reusable kiosk widgets: keypad, idle overlay."""

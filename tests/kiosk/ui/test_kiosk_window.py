@@ -1,0 +1,150 @@
+"""Kiosk window: locked down, screens by name, accessible names, keyboard-only login."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
+
+INTERACTIVE = (
+    QAbstractButton,
+    QLineEdit,
+    QComboBox,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QTextEdit,
+    QPlainTextEdit,
+    QAbstractItemView,
+)
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has keyboard focus"
+    return widget
+
+
+def press(
+    qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> None:
+    """Press a key on whatever has focus, as a keyboard-only user would."""
+    QTest.keyClick(focused(), key, modifier)
+
+
+def test_window_is_frameless_full_screen_and_on_top(qtbot: QtBot, window: KioskWindow) -> None:
+    flags = window.windowFlags()
+    assert flags & Qt.WindowType.FramelessWindowHint
+    assert flags & Qt.WindowType.WindowStaysOnTopHint
+    window.enter_kiosk_mode()
+    qtbot.waitUntil(window.isFullScreen)
+
+
+def test_close_is_refused_until_the_officer_allows_exit(
+    qtbot: QtBot, shown_window: KioskWindow
+) -> None:
+    assert not shown_window.close()
+    assert shown_window.isVisible()
+    shown_window.allow_exit()
+    assert shown_window.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "modifier"),
+    [
+        (Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
+        (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier),
+        (Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier),
+    ],
+)
+def test_closing_shortcuts_are_swallowed(
+    qtbot: QtBot, shown_window: KioskWindow, key: Qt.Key, modifier: Qt.KeyboardModifier
+) -> None:
+    fired: list[str] = []
+    blocked = QShortcut(QKeySequence(modifier.value | key.value), shown_window)
+    blocked.activated.connect(lambda: fired.append("blocked"))
+    control = QShortcut(QKeySequence("Ctrl+E"), shown_window)
+    control.activated.connect(lambda: fired.append("control"))
+    press(qtbot, key, modifier)
+    press(qtbot, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert fired == ["control"]
+    assert shown_window.isVisible()
+
+
+def test_show_screen_switches_and_focuses(qtbot: QtBot, shown_window: KioskWindow) -> None:
+    assert shown_window.current_screen() == ScreenName.WELCOME
+    shown_window.show_screen(ScreenName.LOGIN)
+    assert shown_window.current_screen() == ScreenName.LOGIN
+    qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit))
+
+
+def test_screen_names_are_unique(window: KioskWindow) -> None:
+    with pytest.raises(ValueError, match="already there"):
+        window.add_screen(ScreenName.LOGIN, QWidget())
+
+
+def test_every_control_on_every_screen_has_an_accessible_name(window: KioskWindow) -> None:
+    window.idle_overlay.show_countdown(20)
+    roots = [window.screen_widget(name) for name in window.screen_names()]
+    roots.append(window.idle_overlay)
+    nameless = [
+        f"{type(root).__name__}: {type(widget).__name__} {getattr(widget, 'text', str)()!r}"
+        for root in roots
+        for widget in root.findChildren(QWidget)
+        if isinstance(widget, INTERACTIVE) and not widget.accessibleName()
+    ]
+    assert window.screen_names() == [ScreenName.WELCOME, ScreenName.LOGIN]
+    assert nameless == []
+
+
+def test_any_input_counts_as_activity(qtbot: QtBot, shown_window: KioskWindow) -> None:
+    with qtbot.waitSignal(shown_window.user_activity):
+        press(qtbot, Qt.Key.Key_Shift)
+
+
+def test_welcome_to_login_with_the_keyboard_only(qtbot: QtBot, shown_window: KioskWindow) -> None:
+    window = shown_window
+    window.welcome.start_requested.connect(lambda: window.show_screen(ScreenName.LOGIN))
+    window.show_screen(ScreenName.WELCOME)
+    qtbot.waitUntil(lambda: focused().accessibleName() == "Start")
+
+    # Tab reaches the accessibility choices; Space switches high contrast on.
+    with qtbot.waitSignal(window.welcome.accessibility_changed) as changed:
+        for _ in range(10):
+            if focused().accessibleName() == "High contrast":
+                break
+            press(qtbot, Qt.Key.Key_Tab)
+        press(qtbot, Qt.Key.Key_Space)
+    assert changed.args[0].high_contrast
+
+    # Back to Start with Shift+Tab, then Enter.
+    for _ in range(10):
+        if focused().accessibleName() == "Start":
+            break
+        press(qtbot, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    press(qtbot, Qt.Key.Key_Return)
+    assert window.current_screen() == ScreenName.LOGIN
+
+    qtbot.waitUntil(lambda: focused().accessibleName() == "access code")
+    QTest.keyClicks(focused(), "abc-12345")
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: focused().accessibleName() == "PIN")
+    QTest.keyClicks(focused(), "123456")
+    with qtbot.waitSignal(window.login.login_requested) as login:
+        press(qtbot, Qt.Key.Key_Enter)
+    assert login.args == ["ABC-12345", "123456"]
