@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from content_packs.model import (
     LANGUAGE_PATTERN,
     STEP_TYPES,
+    AreaLink,
     Ident,
     Module,
     Programme,
+    Signpost,
     Step,
     Text,
     check_relative_path,
@@ -31,6 +33,8 @@ _PLAYABLE = ("audio", "video")
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|//)")
 _TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(?:#.*)?$")
 _TOML_ERROR_LINE = re.compile(r"at line (\d+)")
+# pack.toml's arrays of tables; an error inside one is reported at the right [[entry]].
+_TABLE_ARRAYS = ("modules", "signposting", "area_links")
 Loc = tuple[str | int, ...]
 
 
@@ -61,6 +65,8 @@ class LoadedSource:
     root: Path
     programme: Programme
     members: dict[str, Path]
+    # Step id -> the step's source file (relative to root), for reporting problems by file.
+    step_files: dict[str, str] = field(default_factory=dict)
 
 
 class _PackModule(BaseModel):
@@ -76,6 +82,7 @@ class _PackToml(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     id: Ident
+    family: Ident | None = None
     version: int = Field(ge=1)
     title: Text
     language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
@@ -84,6 +91,8 @@ class _PackToml(BaseModel):
     audience_notes: str = ""
     sources: list[Text] = []
     outcomes: list[Text] = []
+    signposting: list[Signpost] = []
+    area_links: list[AreaLink] = []
     modules: list[_PackModule] = Field(min_length=1)
 
 
@@ -108,6 +117,12 @@ def load_source(path: Path | str) -> LoadedSource:
             [Problem(PACK_FILE, toml_lines.line(loc), msg) for loc, msg in _errors(exc)]
         ) from None
 
+    area_homes: set[str] = set()
+    for index, link in enumerate(pack.area_links):
+        if link.id in area_homes:
+            line = toml_lines.line(("area_links", index, "id"))
+            problems.append(Problem(PACK_FILE, line, f"duplicate area link id {link.id!r}"))
+        area_homes.add(link.id)
     members: dict[str, Path] = {}
     step_homes: dict[str, str] = {}
     module_homes: dict[str, int] = {}
@@ -157,7 +172,23 @@ def load_source(path: Path | str) -> LoadedSource:
         )
     except ValidationError as exc:
         raise AuthoringError([Problem(PACK_FILE, 1, msg) for _, msg in _errors(exc)]) from None
-    return LoadedSource(root=root, programme=programme, members=dict(sorted(members.items())))
+    return LoadedSource(
+        root=root, programme=programme, members=dict(sorted(members.items())), step_files=step_homes
+    )
+
+
+def front_matter_lines(text: str) -> tuple[dict[Loc, int], int]:
+    """Where each front-matter key of a valid step file is (1-based lines), and the body's line."""
+    parsed = _front_matter("", text, [])
+    if parsed is None:
+        return {}, 1
+    _, key_lines, _, body_line = parsed
+    return key_lines, body_line
+
+
+def pack_toml_line(root: Path, loc: Loc, *, needle: str | None = None) -> int:
+    """The 1-based line in root's pack.toml of the key at loc, e.g. ("modules", 1, "steps")."""
+    return _TomlLines((root / PACK_FILE).read_text(encoding="utf-8")).line(loc, needle=needle)
 
 
 def _load_step(
@@ -388,10 +419,10 @@ class _TomlLines:
     def line(self, loc: Loc, *, needle: str | None = None) -> int:
         """The 1-based line of the key at loc (e.g. ("modules", 2, "steps")), or its table."""
         start, end, rest = 0, self._section_end(-1), loc
-        if len(loc) >= 2 and loc[0] == "modules" and isinstance(loc[1], int):
-            module_headers = [i for i, name in self._headers if name == "modules"]
-            if loc[1] < len(module_headers):
-                start = module_headers[loc[1]]
+        if len(loc) >= 2 and loc[0] in _TABLE_ARRAYS and isinstance(loc[1], int):
+            headers = [i for i, name in self._headers if name == loc[0]]
+            if loc[1] < len(headers):
+                start = headers[loc[1]]
                 end, rest = self._section_end(start), loc[2:]
         if not rest or not isinstance(rest[0], str):
             return start + 1

@@ -14,8 +14,8 @@ from typing import BinaryIO, ParamSpec, TypeVar
 
 import click
 
-from content_packs import age, authoring, pack, signing
-from content_packs.model import outline
+from content_packs import age, authoring, checks, pack, signing
+from content_packs.model import Programme, outline
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,16 +82,147 @@ def keygen(output: Path, force: bool) -> None:
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path))
 @click.option("--sign-key", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--recipient", "recipients", required=True, multiple=True, help="age1... key")
+@click.option(
+    "--narration/--no-narration",
+    default=True,
+    show_default=True,
+    help="Speak every reading step without a narration file with espeak-ng.",
+)
 @_one_line_errors
-def build(src: Path, output: Path, sign_key: Path, recipients: tuple[str, ...]) -> None:
+def build(
+    src: Path, output: Path, sign_key: Path, recipients: tuple[str, ...], narration: bool
+) -> None:
     """Build SRC (a source folder) into an encrypted, signed pack."""
     parsed = [age.X25519Recipient.from_str(r) for r in recipients]
     key = signing.SecretKey.load(sign_key)
     loaded = authoring.load_source(src)
-    result = pack.build(loaded, output, sign_key=key, recipients=parsed)
+    result = pack.build(loaded, output, sign_key=key, recipients=parsed, narrate=narration)
     click.echo(
         f"built {result.pack_path} ({result.size} bytes, {result.members} members)\n"
         f"signature {result.signature_path} (manifest sha256 {result.manifest_sha256})"
+    )
+
+
+@main.command("check")
+@click.argument(
+    "sources", metavar="SOURCE_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@_one_line_errors
+def check(sources: tuple[Path, ...]) -> None:
+    """Run the content checks on each source folder; list every problem as FILE:LINE: message."""
+    failed = 0
+    for src in sources:
+        problems = checks.check_source(src)
+        for problem in problems:
+            click.echo(f"{src / problem.file}:{problem.line}: {problem.message}")
+        if problems:
+            failed += 1
+        else:
+            click.echo(f"OK {src}")
+    if failed:
+        click.echo(f"content-pack: {failed} of {len(sources)} source folder(s) failed", err=True)
+        sys.exit(1)
+
+
+@main.command("describe")
+@click.argument(
+    "sources", metavar="SOURCE_DIR...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path))
+@_one_line_errors
+def describe(sources: tuple[Path, ...], output: Path | None) -> None:
+    """Describe programmes for officers choosing one, in Markdown (docs/programmes.md)."""
+    programmes = [authoring.load_source(src).programme for src in sources]
+    text = programmes_markdown(programmes)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+LANGUAGES = {"en": "English", "pl": "Polish (polski)", "cy": "Welsh (Cymraeg)"}
+DESCRIBE_COMMAND = "content-pack describe content_packs/library/* -o docs/programmes.md"
+
+
+def programmes_markdown(programmes: list[Programme]) -> str:
+    """One section per programme family (its language versions together), sorted by title."""
+    families: dict[str, list[Programme]] = {}
+    for p in sorted(programmes, key=lambda p: (p.id != p.family, p.language, p.id)):
+        families.setdefault(p.family, []).append(p)
+    ordered = sorted(families.values(), key=lambda versions: versions[0].title.casefold())
+    lines = [
+        "# Programmes in the library",
+        "",
+        "For officers choosing a programme to assign. Generated from the programme folders in",
+        f"`content_packs/library/` by `{DESCRIBE_COMMAND}`; do not edit by hand.",
+        "",
+        "| programme | topics | time | languages |",
+        "| --- | --- | --- | --- |",
+    ]
+    for versions in ordered:
+        main, names = versions[0], ", ".join(_language(v.language) for v in versions)
+        anchor = main.title.casefold().replace(" ", "-")
+        anchor = "".join(c for c in anchor if c.isalnum() or c == "-")
+        topics = ", ".join(main.topics)
+        lines.append(
+            f"| [{main.title}](#{anchor}) | {topics} | {main.estimated_minutes} min | {names} |"
+        )
+    for versions in ordered:
+        lines += ["", *_programme_section(versions)]
+    return "\n".join(lines) + "\n"
+
+
+def _language(code: str) -> str:
+    return LANGUAGES.get(code.split("-")[0], code)
+
+
+def _programme_section(versions: list[Programme]) -> list[str]:
+    p = versions[0]
+    steps = checks.estimated_minutes(p)
+    out = [
+        f"## {p.title}",
+        "",
+        f"About **{p.estimated_minutes} minutes** (the steps add up to about {steps:.0f}), "
+        f"in {len(p.modules)} modules. Can be done in several sittings.",
+        "",
+        "Versions: "
+        + "; ".join(
+            f"{_language(v.language)}: *{v.title}* (`{v.id}` v{v.version})" for v in versions
+        )
+        + ".",
+    ]
+    if p.audience_notes.strip():
+        out += ["", f"**Who it is for.** {' '.join(p.audience_notes.split())}"]
+    if p.outcomes:
+        out += ["", "**Aims.** By the end, the participant can:", ""]
+        out += [f"- {o}" for o in p.outcomes]
+    out += ["", "**Modules.**", ""]
+    for number, module in enumerate(p.modules, start=1):
+        kinds = ", ".join(dict.fromkeys(s.type for s in module.steps))
+        out.append(f"{number}. {module.title} ({len(module.steps)} steps: {kinds})")
+    reviewed = [s.title for s in p.all_steps() if getattr(s, "needs_review", False) and s.required]
+    if reviewed:
+        out += ["", f"**An officer reviews:** {'; '.join(reviewed)}."]
+    if p.signposting:
+        out += ["", "**Help shown on every screen:**", ""]
+        for sign in p.signposting:
+            how = ", ".join(x for x in (sign.phone, sign.url, sign.hours) if x)
+            out.append(f"- {sign.name}: {how}")
+    if p.area_links:
+        out += ["", "**Local services your force can set:**", ""]
+        out += [f"- {a.title} (`{a.id}`; default {a.default_url})" for a in p.area_links]
+    if p.sources:
+        out += ["", "**Based on:**", ""]
+        out += [f"- {s}" for s in p.sources]
+    return out
+
+
+def _outline(programme: Programme) -> str:
+    minutes = checks.estimated_minutes(programme)
+    return (
+        outline(programme)
+        + f"Estimated time from the steps: {minutes:.0f} min "
+        + f"(reading at {checks.READING_WPM} words a minute)\n"
     )
 
 
@@ -160,7 +291,7 @@ def inspect(
     """
     if pack_path.is_dir():
         loaded = authoring.load_source(pack_path)
-        click.echo(outline(loaded.programme))
+        click.echo(_outline(loaded.programme))
         return
     if pubkey is None and identity is None:
         _inspect_sealed(pack_path, signature)
@@ -168,7 +299,7 @@ def inspect(
     if pubkey is None or identity is None:
         raise pack.PackError("give both --pubkey and --identity to see inside the pack")
     with _open_pack(pack_path, pubkey, identity, signature) as opened:
-        click.echo(outline(opened.programme))
+        click.echo(_outline(opened.programme))
         click.echo("")
         click.echo(f"signed: {opened.trusted_comment}")
         click.echo(f"members ({len(opened.names())}):")

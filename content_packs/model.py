@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -43,6 +44,28 @@ def check_relative_path(value: str) -> str:
 
 
 RelPath = Annotated[str, AfterValidator(check_relative_path)]
+
+
+def check_https_url(value: str) -> str:
+    """Accept only an absolute https URL with a host and no spaces."""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} must be an absolute https:// URL")
+    return value
+
+
+HttpsUrl = Annotated[str, AfterValidator(check_https_url)]
+_PHONE = re.compile(r"[0-9+][0-9 ()-]{2,30}")
+
+
+def check_phone(value: str) -> str:
+    """Accept a phone number as people write it: digits, spaces, '+', '-' and brackets."""
+    if not _PHONE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a phone number (digits, spaces, '+', '-', brackets)")
+    return value
+
+
+Phone = Annotated[str, AfterValidator(check_phone)]
 
 
 class Frozen(BaseModel):
@@ -218,8 +241,33 @@ class Module(Frozen):
     steps: tuple[Step, ...] = Field(min_length=1)
 
 
+class Signpost(Frozen):
+    """A source of help the kiosk shows on every step screen (e.g. a national helpline)."""
+
+    name: Text
+    phone: Phone | None = None
+    url: HttpsUrl | None = None
+    hours: Text | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Signpost:
+        if self.phone is None and self.url is None:
+            raise ValueError(f"signpost {self.name!r} needs a phone number or a url")
+        return self
+
+
+class AreaLink(Frozen):
+    """A service each force may point at its own local provider; steps link it as area:<id>."""
+
+    id: Ident
+    title: Text
+    default_url: HttpsUrl
+
+
 class Programme(Frozen):
     id: Ident
+    # The programme this pack is a language version of; the same for every translation.
+    family: Ident
     version: int = Field(ge=1)
     title: Text
     language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)]
@@ -228,11 +276,22 @@ class Programme(Frozen):
     audience_notes: str = ""
     sources: tuple[Text, ...] = ()
     outcomes: tuple[Text, ...] = ()
+    signposting: tuple[Signpost, ...] = ()
+    area_links: tuple[AreaLink, ...] = ()
     modules: tuple[Module, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_defaults_to_id(cls, data: Any) -> Any:
+        # Packs built before families existed carry none: each is its own family.
+        if isinstance(data, dict) and data.get("family") is None and "id" in data:
+            return {**data, "family": data["id"]}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Programme:
         _reject_duplicates("module", [m.id for m in self.modules])
+        _reject_duplicates("area link", [a.id for a in self.area_links])
         _reject_duplicates("step", [s.id for s in self.all_steps()])
         if not any(s.required for m in self.modules if m.required for s in m.steps):
             raise ValueError("a programme needs at least one required step in a required module")
@@ -312,6 +371,8 @@ def outline(programme: Programme) -> str:
         f"Estimated time: {p.estimated_minutes} min "
         f"(rules enforce at least {p.minimum_seconds() / 60:.1f} min)",
     ]
+    if p.family != p.id:
+        lines.append(f"Language version of: {p.family}")
     if p.topics:
         lines.append(f"Topics: {', '.join(p.topics)}")
     for number, module in enumerate(p.modules, start=1):
@@ -326,4 +387,12 @@ def outline(programme: Programme) -> str:
     if p.sources:
         lines.append("Sources:")
         lines.extend(f"  * {s}" for s in p.sources)
+    if p.signposting:
+        lines.append("Help shown on every screen:")
+        for sign in p.signposting:
+            how = ", ".join(x for x in (sign.phone, sign.url, sign.hours) if x)
+            lines.append(f"  * {sign.name}: {how}")
+    if p.area_links:
+        lines.append("Area links (each force may set its own):")
+        lines.extend(f"  * area:{a.id} {a.title} (default {a.default_url})" for a in p.area_links)
     return "\n".join(lines) + "\n"

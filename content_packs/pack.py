@@ -16,7 +16,7 @@ from typing import IO, BinaryIO
 
 from pydantic import ValidationError
 
-from content_packs import age, signing
+from content_packs import age, narration, signing
 from content_packs.authoring import LoadedSource
 from content_packs.manifest import (
     BLOCK_SIZE,
@@ -87,10 +87,20 @@ def build(
     *,
     sign_key: signing.SecretKey,
     recipients: Sequence[age.X25519Recipient],
+    narrate: bool = False,
 ) -> BuildResult:
-    """Write `out_path` (age-encrypted ZIP) and its detached `.minisig`, atomically."""
+    """Write `out_path` (age-encrypted ZIP) and its detached `.minisig`, atomically.
+
+    With `narrate`, every reading step without a narration file gets one, spoken by
+    espeak-ng (see content_packs.narration); off by default because it is slow and
+    needs espeak-ng and ffmpeg. The `content-pack build` command narrates by default.
+    """
     if not recipients:
         raise PackError("a pack needs at least one recipient")
+    if narrate:
+        with tempfile.TemporaryDirectory(prefix="narration-") as workdir:
+            narrated = narration.add_narration(source, Path(workdir))
+            return build(narrated, out_path, sign_key=sign_key, recipients=recipients)
     programme = source.programme
     manifest = manifest_bytes_for(programme, source.members)
     trusted = (

@@ -270,7 +270,7 @@ def test_back_returns_to_the_previous_step(player: ProgrammePlayer, clock: Manua
     assert player.can_go_back()
     assert player.back() == "welcome"
     assert not player.can_go_back()
-    assert player.position == (1, 15)
+    assert player.position == (1, 21)
 
 
 def test_actions_for_another_step_type_are_refused(player: ProgrammePlayer) -> None:
@@ -316,7 +316,7 @@ def test_home_shows_progress_per_module_and_the_due_date(
     assert summary.title == "Alcohol and you"
     assert summary.available
     assert [m.percent for m in summary.modules] == [100, 0, 0, 0]
-    assert summary.percent == 14  # 2 of 14 required steps, floored
+    assert summary.percent == 20  # 4 of 20 required steps, floored
     assert summary.due_text == "12 days left"
     assert summary.completion_reference is None
 
