@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from sqlalchemy import Engine
 
 from sync_server.db import SessionFactory
+from sync_server.services.effects import Programmes
 from sync_server.settings import Settings
 
 
@@ -16,6 +17,8 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: SessionFactory
+    # Parsed once per release for the life of the app: a published release never changes.
+    programmes: Programmes = field(default_factory=Programmes)
 
 
 def runtime_of(request: Request) -> Runtime:

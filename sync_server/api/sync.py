@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from sync_server import models, protocol
 from sync_server.api.auth import authenticated_device
@@ -22,13 +22,22 @@ Device = Annotated[models.Device, Depends(authenticated_device)]
     response_model=protocol.PushResponse,
     responses=error_responses(401, 413),
 )
-def push(body: protocol.PushRequest, device: Device, request: Request) -> protocol.PushResponse:
+def push(body: protocol.PushRequest, device: Device, request: Request) -> Response:
     """Store a batch of events; each is answered accepted, duplicate, conflict or rejected."""
     runtime = runtime_of(request)
     received_at = datetime.now(UTC)
     with runtime.sessions.begin() as s:
-        results = ingest.push(s, device=device, events=body.events, received_at=received_at)
-    return protocol.PushResponse(results=results, server_time=received_at)
+        results = ingest.push(
+            s,
+            device=device,
+            events=body.events,
+            received_at=received_at,
+            programmes=runtime.programmes,
+        )
+    answer = protocol.PushResponse(results=results, server_time=received_at)
+    # Serialised here rather than by FastAPI, which would validate all 1,000 results again
+    # (a tenth of a batch's time); response_model above still documents the shape.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from content_packs.model import Event as RuleEvent
 from content_packs.model import Programme
-from content_packs.progress import progress
+from content_packs.progress import ProgrammeProgress, progress
 from sync_server import models, protocol
 
 # After this many wrong PINs in a row the participant is locked out on every device.
@@ -51,10 +52,11 @@ def apply(
     device: models.Device,
     events: Sequence[protocol.SyncEvent],
     received_at: datetime,
+    programmes: Programmes,
 ) -> list[Touched]:
     """Apply newly stored events (in device order); return the entities they changed."""
     touched: dict[Touched, None] = {}
-    progress_enrolments: dict[str, None] = {}
+    progress_events: dict[str, list[protocol.SyncEvent]] = defaultdict(list)
     for event in sorted(events, key=lambda e: (e.seq, e.id)):
         if event.type == "participant.registered":
             _register(s, device, event)
@@ -65,10 +67,11 @@ def apply(
         elif event.type in PARTICIPANT_EVENTS and _participant_event(s, event):
             touched[(models.ChangeKind.PARTICIPANT, event.participant_id)] = None
         if event.enrolment_id and event.type not in PARTICIPANT_EVENTS:
-            progress_enrolments[event.enrolment_id] = None
-    for enrolment_id in progress_enrolments:
-        if recompute_progress(s, enrolment_id=enrolment_id, received_at=received_at):
-            touched[(models.ChangeKind.ENROLMENT, enrolment_id)] = None
+            progress_events[event.enrolment_id].append(event)
+    for enrolment_id in recompute_progress(
+        s, new_events=progress_events, received_at=received_at, programmes=programmes
+    ):
+        touched[(models.ChangeKind.ENROLMENT, enrolment_id)] = None
     return list(touched)
 
 
@@ -148,34 +151,110 @@ def _participant_event(s: Session, event: protocol.SyncEvent) -> bool:
     return True
 
 
-def recompute_progress(s: Session, *, enrolment_id: str, received_at: datetime) -> bool:
-    """Official status from every stored event and the signed manifest; True if it changed."""
-    enrolment = s.get(models.Enrolment, enrolment_id)
-    if enrolment is None or enrolment.programme_version is None:
-        return False
-    release = s.scalar(
-        select(models.PackRelease).where(
-            models.PackRelease.pack_id == enrolment.programme_id,
-            models.PackRelease.version == enrolment.programme_version,
+class Programmes:
+    """Parsed programmes by (pack_id, version): a published release never changes, so each
+    manifest is validated once per process instead of once per enrolment per push."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[str, int], Programme] = {}
+
+    def of(self, s: Session, keys: Collection[tuple[str, int]]) -> dict[tuple[str, int], Programme]:
+        """The programme of each release in `keys` that exists; one query for those not cached."""
+        missing = [key for key in keys if key not in self._parsed]
+        if missing:
+            rows = s.execute(
+                select(
+                    models.PackRelease.pack_id,
+                    models.PackRelease.version,
+                    models.PackRelease.manifest,
+                ).where(tuple_(models.PackRelease.pack_id, models.PackRelease.version).in_(missing))
+            )
+            for pack_id, version, manifest in rows:
+                # Concurrent requests may both parse a release; either result is the same.
+                self._parsed[(pack_id, version)] = Programme.model_validate(manifest["programme"])
+        return {key: self._parsed[key] for key in keys if key in self._parsed}
+
+
+def recompute_progress(
+    s: Session,
+    *,
+    new_events: Mapping[str, Sequence[protocol.SyncEvent]],
+    received_at: datetime,
+    programmes: Programmes,
+) -> list[str]:
+    """Official status of each enrolment in `new_events` (enrolment id: its events just stored),
+    from every stored event and the signed manifest; answers the enrolments that changed."""
+    found = {
+        e.id: e
+        for e in s.scalars(
+            select(models.Enrolment).where(models.Enrolment.id.in_(list(new_events)))
         )
-    )
-    if release is None:
-        return False
-    programme = Programme.model_validate(release.manifest["programme"])
+    }
+    # In the order the events named them, so the change log is written in a stable order.
+    due = [
+        e
+        for e in (found[i] for i in new_events if i in found)
+        if e.programme_version is not None and not still_complete(e.completed_at, new_events[e.id])
+    ]
+    if not due:
+        return []
+    parsed = programmes.of(s, {(e.programme_id, _require_version(e)) for e in due})
+    stored = _rule_events(s, [e.id for e in due])
+    changed: list[str] = []
+    for enrolment in due:
+        programme = parsed.get((enrolment.programme_id, _require_version(enrolment)))
+        if programme is None:
+            continue
+        events = stored.get(enrolment.id, [])
+        if _record(enrolment, progress(programme, events), events, received_at):
+            changed.append(enrolment.id)
+    return changed
+
+
+def still_complete(completed_at: datetime | None, new_events: Iterable[protocol.SyncEvent]) -> bool:
+    """Whether the stored result stands without a recompute: the enrolment is complete and
+    every new event occurred strictly after it completed. Every rule is monotone in
+    time-prefixes, so events after `completed_at` can neither un-complete the programme nor
+    move the earliest complete prefix; an event at or before it could (a quiz attempt at the
+    same instant with a smaller id displaces the first claim on that attempt number)."""
+    return completed_at is not None and all(e.occurred_at > completed_at for e in new_events)
+
+
+def _require_version(enrolment: models.Enrolment) -> int:
+    assert enrolment.programme_version is not None  # filtered out before
+    return enrolment.programme_version
+
+
+def _rule_events(s: Session, enrolment_ids: Sequence[str]) -> dict[str, list[RuleEvent]]:
+    """Every stored event of these enrolments, in one query, as the rules read them."""
     rows = s.execute(
         select(
+            models.Event.enrolment_id,
             models.Event.id,
             models.Event.type,
             models.Event.step_id,
             models.Event.occurred_at,
             models.Event.data,
-        ).where(models.Event.enrolment_id == enrolment_id)
+        ).where(models.Event.enrolment_id.in_(enrolment_ids))
     )
-    events = [
-        RuleEvent(id=r.id, type=r.type, step_id=r.step_id, occurred_at=r.occurred_at, data=r.data)
-        for r in rows
-    ]
-    result = progress(programme, events)
+    events: dict[str, list[RuleEvent]] = defaultdict(list)
+    for enrolment_id, event_id, kind, step_id, occurred_at, data in rows:
+        # Stored rows passed SyncEvent validation on the way in (canonical lowercase uuid,
+        # UTC-aware time, JSON data), so validating them again as RuleEvent changes nothing.
+        events[enrolment_id].append(
+            RuleEvent.model_construct(
+                id=event_id, type=kind, step_id=step_id, occurred_at=occurred_at, data=data
+            )
+        )
+    return events
+
+
+def _record(
+    enrolment: models.Enrolment,
+    result: ProgrammeProgress,
+    events: Sequence[RuleEvent],
+    received_at: datetime,
+) -> bool:
     before = (enrolment.status, enrolment.progress_percent, enrolment.completed_at)
     if enrolment.status != models.EnrolmentStatus.WITHDRAWN:
         if result.complete:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,8 +38,10 @@ def push(
     device: models.Device,
     events: Sequence[protocol.SyncEvent],
     received_at: datetime,
+    programmes: effects.Programmes,
 ) -> list[protocol.EventResult]:
     """Ingest one batch in the caller's transaction; answers one result per event, in order."""
+    locked = _lock_for_writing(s)
     hashes = {e.id: e.content_hash() for e in events}
     existing = _existing_hashes(s, hashes)
     batch = _load_scope(s, device, events)
@@ -52,22 +55,24 @@ def push(
             continue
         reason = _refusal(s, batch, event)
         if reason is not None:
-            results[event.id] = protocol.EventResult(id=event.id, status="rejected", reason=reason)
+            results[event.id] = _result(event.id, "rejected", reason)
             continue
         seen[event.id] = hashes[event.id]
         candidates.append(event)
-    inserted = _insert(s, candidates, hashes, received_at)
+    inserted = _insert(s, candidates, hashes, received_at, locked=locked)
     stored: list[protocol.SyncEvent] = []
     for event in candidates:
         if event.id in inserted:
             stored.append(event)
-            results[event.id] = protocol.EventResult(id=event.id, status="accepted", reason=None)
+            results[event.id] = _result(event.id, "accepted")
         else:  # another request stored the same id between our read and our insert
             results[event.id] = _late_duplicate(s, event.id, hashes[event.id])
     if stored:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_LOG_LOCK})
-        touched = effects.apply(s, device=device, events=stored, received_at=received_at)
+        touched = effects.apply(
+            s, device=device, events=stored, received_at=received_at, programmes=programmes
+        )
         for kind, entity_id in touched:
             record_change(
                 s,
@@ -78,6 +83,24 @@ def push(
                 at=received_at,
             )
     return [results[e.id] for e in events]
+
+
+def _lock_for_writing(s: Session) -> bool:
+    """On SQLite, take the write lock before the first read (BEGIN IMMEDIATE), so no other
+    writer can store an id between our read of the known ids and our insert; True if held.
+
+    The driver opens SQLite transactions lazily, at the first write, so without this the read
+    would see a snapshot that the insert can no longer trust. PostgreSQL allows concurrent
+    writers, so there the insert itself reports what it stored.
+    """
+    connection = s.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    driver = connection.connection.driver_connection
+    if driver is None or driver.in_transaction:
+        return False  # the caller already began; the insert will report what it stored
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
 
 
 def _existing_hashes(s: Session, hashes: dict[str, str]) -> dict[str, str]:
@@ -94,9 +117,15 @@ def _late_duplicate(s: Session, event_id: str, content_hash: str) -> protocol.Ev
 
 def _repeat(event_id: str, *, same: bool) -> protocol.EventResult:
     """A second sight of an id: the same content is a duplicate, other content a conflict."""
-    if same:
-        return protocol.EventResult(id=event_id, status="duplicate", reason=None)
-    return protocol.EventResult(id=event_id, status="conflict", reason=None)
+    return _result(event_id, "duplicate" if same else "conflict")
+
+
+def _result(
+    event_id: str, status: protocol.EventStatus, reason: str | None = None
+) -> protocol.EventResult:
+    # The id was validated on the way in and the status is one of the literals, so the
+    # result is built without validating it again (a thousand times a batch).
+    return protocol.EventResult.model_construct(id=event_id, status=status, reason=reason)
 
 
 def _load_scope(s: Session, device: models.Device, events: Iterable[protocol.SyncEvent]) -> _Batch:
@@ -192,9 +221,16 @@ def _insert(
     events: Sequence[protocol.SyncEvent],
     hashes: dict[str, str],
     received_at: datetime,
+    *,
+    locked: bool,
 ) -> set[str]:
     if not events:
         return set()
+    if locked:
+        # Under SQLite's write lock the ids read a moment ago are all there is: every
+        # candidate is stored, so a plain executemany (no RETURNING) is exact.
+        _sqlite_executemany(s, events, hashes, received_at)
+        return {e.id for e in events}
     rows: list[dict[str, Any]] = [
         {
             "id": e.id,
@@ -212,10 +248,55 @@ def _insert(
         }
         for e in events
     ]
+    table = cast(Table, models.Event.__table__)
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(models.Event)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(models.Event.id)
-    )
+    statement = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
     return set(s.scalars(statement, rows))
+
+
+_EVENT_COLUMNS = (
+    "id, device_id, seq, participant_id, enrolment_id, type, step_id, data, occurred_at, "
+    "monotonic_ms, received_at, content_hash"
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO NOTHING"
+)
+
+
+def sqlite_timestamp(value: datetime) -> str:
+    """A UTC timestamp as SQLAlchemy's SQLite DateTime stores it (tests hold the two equal)."""
+    utc = value.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+    )
+
+
+def _sqlite_executemany(
+    s: Session,
+    events: Sequence[protocol.SyncEvent],
+    hashes: dict[str, str],
+    received_at: datetime,
+) -> None:
+    """The batch in one driver executemany: the rows are already validated, so SQLAlchemy's
+    per-row parameter processing (most of an ORM bulk insert's cost) has nothing to add."""
+    received = sqlite_timestamp(received_at)
+    rows = [
+        (
+            e.id,
+            e.device_id,
+            e.seq,
+            e.participant_id,
+            e.enrolment_id,
+            e.type,
+            e.step_id,
+            json.dumps(e.data),
+            sqlite_timestamp(e.occurred_at),
+            e.monotonic_ms,
+            received,
+            hashes[e.id],
+        )
+        for e in events
+    ]
+    s.connection().exec_driver_sql(_SQLITE_INSERT, rows)

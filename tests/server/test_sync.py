@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.dialects import sqlite
 
 from sync_server import models, protocol
 from sync_server.db import SessionFactory
+from sync_server.services import ingest
 from sync_server.settings import Settings
 from tests.support.device import TestDevice
 from tests.support.journeys import whole_programme
@@ -111,6 +113,48 @@ def test_a_replayed_batch_is_all_duplicates_and_changes_nothing(
     again = kiosk.push_ok(reg.events)
     assert [r.status for r in again] == ["duplicate", "duplicate"]
     assert (count(world.sessions, models.Event), count(world.sessions, models.Change)) == before
+
+
+def test_a_stored_event_reads_back_exactly_as_sent(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    assert reg.enrolment_id is not None
+    # A whole-second time (no microseconds) and non-ASCII data: the cases a hand-written
+    # row format would get wrong.
+    sent = kiosk.event(
+        "reflection.submitted", participant_id=reg.participant_id,
+        enrolment_id=reg.enrolment_id, step_id="what-happened",
+        data={"text": "Zażółć gęślą jaźń — “quoted”", "words": 5, "nested": {"a": [1, 2.5]}},
+        occurred_at=datetime(2026, 3, 29, 1, 30, 0, tzinfo=UTC),
+    )  # fmt: skip
+    kiosk.push_ok([sent])
+    with world.sessions() as s:
+        stored = s.get(models.Event, sent.id)
+    assert stored is not None
+    assert (stored.device_id, stored.seq, stored.participant_id, stored.enrolment_id) == (
+        sent.device_id, sent.seq, sent.participant_id, sent.enrolment_id,
+    )  # fmt: skip
+    assert (stored.type, stored.step_id, stored.data) == (sent.type, sent.step_id, sent.data)
+    assert stored.occurred_at == sent.occurred_at
+    assert stored.occurred_at.tzinfo is not None
+    assert stored.monotonic_ms == sent.monotonic_ms
+    assert stored.content_hash == sent.content_hash()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_the_fast_sqlite_row_stores_times_as_sqlalchemy_does(moment: datetime) -> None:
+    column = models.Event.__table__.c.occurred_at
+    dialect = sqlite.dialect()
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
+    assert bind is not None
+    assert ingest.sqlite_timestamp(moment) == bind(moment)
 
 
 def test_same_id_other_content_is_a_final_conflict(kiosk: TestDevice, world: World) -> None:
