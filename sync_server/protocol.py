@@ -413,6 +413,13 @@ class CatalogueEntry(Wire):
     version: Annotated[int, Strict(), Field(ge=1)]
     title: Annotated[Line, Field(max_length=200)]
     language: Language
+    family: Annotated[
+        Ident | None,
+        Field(
+            description="The programme this pack is a language version of (its packs share "
+            "it); absent means the pack id."
+        ),
+    ] = None
     size: Count
     sha256: Annotated[Sha256Hex, Field(description="SHA-256 of the payload as served.")]
     signature: Annotated[str, Field(max_length=4096, description="The manifest's .minisig text.")]

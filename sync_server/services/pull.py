@@ -155,6 +155,7 @@ def _pack_change(
         version=release.version,
         title=release.title,
         language=release.language,
+        family=release.manifest["programme"].get("family") or release.pack_id,
         size=len(header) + release.payload_size,
         sha256=release.payload_sha256,
         signature=release.signature,

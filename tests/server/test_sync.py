@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.dialects import sqlite
 
+from content_packs import authoring, pack
 from sync_server import models, protocol
 from sync_server.db import SessionFactory
-from sync_server.services import ingest
+from sync_server.services import ingest, packs
 from sync_server.settings import Settings
 from tests.support.device import TestDevice
 from tests.support.journeys import whole_programme
-from tests.support.world import PROGRAMME_ID, World, make_world
+from tests.support.world import PROGRAMME_ID, SAMPLE, World, make_world
 
 
 @pytest.fixture
@@ -353,7 +354,31 @@ def test_catalogue_entry_points_at_a_downloadable_pack(kiosk: TestDevice) -> Non
     assert len(entries) == 1
     entry = entries[0]
     assert isinstance(entry, protocol.CatalogueEntry)
-    assert (entry.pack_id, entry.version) == (PROGRAMME_ID, 1)
+    assert (entry.pack_id, entry.version, entry.family) == (PROGRAMME_ID, 1, PROGRAMME_ID)
     response = kiosk.send(kiosk.signed("GET", entry.url))
     assert response.status_code == 200
     assert len(response.content) == entry.size
+
+
+def test_language_versions_of_a_programme_share_a_family_in_the_catalogue(
+    kiosk: TestDevice, world: World, tmp_path: Path
+) -> None:
+    polish = authoring.load_source(SAMPLE.with_name(f"{PROGRAMME_ID}-pl"))
+    built = pack.build(
+        polish, tmp_path / "pl.pack", sign_key=world.publisher,
+        recipients=[packs.escrow_recipient(world.settings)],
+    )  # fmt: skip
+    with world.sessions.begin() as s:
+        packs.publish(
+            s, world.settings, pack_path=built.pack_path,
+            signature_text=built.signature_path.read_text("utf-8"), forces=None,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+    entries = [protocol.change_data(c) for c in kiosk.pull_all() if c.kind == "catalogue"]
+    versions = {
+        (e.family, e.language, e.pack_id) for e in entries if isinstance(e, protocol.CatalogueEntry)
+    }
+    assert versions == {
+        (PROGRAMME_ID, "en", PROGRAMME_ID),
+        (PROGRAMME_ID, "pl", f"{PROGRAMME_ID}-pl"),
+    }
