@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from sync_server import protocol
 from sync_server.api import devices, errors, packs, sync
 from sync_server.api.limits import BodyLimitMiddleware
+from sync_server.dashboard import mount as dashboard
 from sync_server.db import make_engine, session_factory
 from sync_server.runtime import Runtime
 from sync_server.settings import Settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     for router in (devices.router, sync.router, packs.router):
         app.include_router(router, prefix=protocol.API_PREFIX)
+    dashboard.install(app)
 
     @app.get("/health", tags=["health"], responses={503: {"description": "database unreachable"}})
     def health() -> JSONResponse:

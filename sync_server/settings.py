@@ -34,6 +34,17 @@ class Settings:
     enrol_window: timedelta = timedelta(minutes=15)
     pull_page_size: int = 500
     idle_timeout_seconds: int = 120
+    # Staff dashboard: a session ends after this long without a request, and after the
+    # lifetime however active it is.
+    dashboard_idle_timeout: timedelta = timedelta(minutes=30)
+    dashboard_session_lifetime: timedelta = timedelta(hours=12)
+    # Secure (HTTPS-only) cookies; turn off only for a plain-HTTP development server.
+    dashboard_secure_cookies: bool = True
+    # Failed staff logins allowed per username within the window before it is locked.
+    staff_login_failures_per_window: int = 5
+    staff_login_window: timedelta = timedelta(minutes=15)
+    # Where "today", "overdue" and displayed times are reckoned.
+    dashboard_timezone: str = "Europe/London"
 
     @property
     def pack_dir(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+import sync_server.dashboard.models  # noqa: F401  (the dashboard's tables and indexes)
 from sync_server.models import Base
 
 engine = context.config.attributes.get("engine")

@@ -1,0 +1,1 @@
+"""The staff web dashboard: server-rendered pages on the sync server (see `mount.install`)."""
