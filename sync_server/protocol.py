@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ from pydantic import (
 from content_packs.age import X25519Recipient
 from content_packs.agestream import AgeError
 from content_packs.model import ID_PATTERN, LANGUAGE_PATTERN
+from content_packs.model import Event as RuleEvent
 from content_packs.signing import PublicKey, Signature, SignatureError
 
 PROTOCOL_VERSION: Final = 1
@@ -140,6 +142,10 @@ def canonical_json(value: JsonValue) -> bytes:
     return text.encode("utf-8")
 
 
+def _str_or_null(value: str | None) -> str:
+    return "null" if value is None else f'"{value}"'
+
+
 def _canonical_time(value: datetime) -> str:
     # Fixed width with a 'Z' so the hash never depends on how a datetime was printed.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
@@ -203,10 +209,29 @@ class SyncEvent(Wire):
         return value
 
     def canonical_bytes(self) -> bytes:
-        """Every field, in the canonical JSON that `content_hash` digests."""
-        # Built by hand rather than by model_dump(mode="json"): every field is already a JSON
-        # value once validated, so the bytes are the same at a fraction of the cost.
-        fields: dict[str, JsonValue] = {
+        """Every field, in the canonical JSON that `content_hash` digests.
+
+        Only `data` needs a JSON encoder: every other field is an integer, null or a string
+        whose pattern (uuid, identifier, event type, fixed-width time) admits nothing JSON
+        escapes, so the sorted object is assembled directly (a test holds it equal to
+        `canonical_json` of the same fields)."""
+        return b"".join(
+            (
+                b'{"data":',
+                canonical_json(self.data),
+                (
+                    f',"device_id":"{self.device_id}","enrolment_id":{_str_or_null(self.enrolment_id)}'
+                    f',"id":"{self.id}","monotonic_ms":{self.monotonic_ms}'
+                    f',"occurred_at":"{_canonical_time(self.occurred_at)}"'
+                    f',"participant_id":"{self.participant_id}","seq":{self.seq}'
+                    f',"step_id":{_str_or_null(self.step_id)},"type":"{self.type}"}}'
+                ).encode("ascii"),
+            )
+        )
+
+    def canonical_fields(self) -> dict[str, JsonValue]:
+        """The fields `canonical_bytes` encodes, as a JSON object (for tests and tools)."""
+        return {
             "id": self.id,
             "device_id": self.device_id,
             "seq": self.seq,
@@ -218,7 +243,6 @@ class SyncEvent(Wire):
             "occurred_at": _canonical_time(self.occurred_at),
             "monotonic_ms": self.monotonic_ms,
         }
-        return canonical_json(fields)
 
     def content_hash(self) -> str:
         """SHA-256 hex of `canonical_bytes()`; occurred_at as YYYY-MM-DDTHH:MM:SS.ffffffZ."""
@@ -450,14 +474,75 @@ class Settings(Wire):
     sync_interval_seconds: Annotated[int, Strict(), Field(ge=30, le=86_400)] = 300
 
 
-ChangeKind = Literal["participant", "enrolment", "catalogue", "revocation", "settings"]
-ChangeData = ParticipantState | EnrolmentState | CatalogueEntry | Revocation | Settings
+# Review events are never pushed: the server makes them from an officer's verdict, and both
+# sides name each one after the submission it judges, so the ids agree everywhere.
+_REVIEW_EVENT_NAMESPACE: Final = uuid.UUID("5b0e7f0a-3c1d-4e2b-9a57-6f1d2c8e4b10")
+ReviewVerdictKind = Literal["accepted", "returned"]
+
+
+class ReviewVerdict(Wire):
+    """An officer's verdict on a reflection or letter: the kiosk shows the comment to the
+    participant at their next login, and adds `rule_event()` to the events its progress reads."""
+
+    submission_id: Annotated[Uuid, Field(description="The submitted event this verdict judges.")]
+    participant_id: Uuid
+    enrolment_id: Uuid
+    step_id: Ident
+    verdict: ReviewVerdictKind
+    comment: Annotated[Conditions, Field(description="For the participant; required on return.")]
+    reviewed_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _returned_says_why(self) -> ReviewVerdict:
+        if self.verdict == "returned" and not self.comment.strip():
+            raise ValueError("a returned piece carries a comment saying what to change")
+        return self
+
+    def rule_event(self) -> RuleEvent:
+        """The `review.accepted` or `review.returned` event the completion rules read."""
+        return review_rule_event(
+            submission_id=self.submission_id,
+            step_id=self.step_id,
+            verdict=self.verdict,
+            reviewed_at=self.reviewed_at,
+        )
+
+
+def review_rule_event(
+    *, submission_id: str, step_id: str, verdict: str, reviewed_at: datetime
+) -> RuleEvent:
+    """The review event judging `submission_id`, with an id both sides derive alike."""
+    return RuleEvent(
+        id=str(uuid.uuid5(_REVIEW_EVENT_NAMESPACE, submission_id)),
+        type=f"review.{verdict}",
+        step_id=step_id,
+        occurred_at=reviewed_at,
+        data={"submission_id": submission_id},
+    )
+
+
+ChangeKind = Literal[
+    "participant", "enrolment", "catalogue", "revocation", "settings", "event", "review"
+]
+# An "event" change carries a progress event of an enrolment in the device's scope that
+# another device pushed, exactly as it was stored, so a participant can go on elsewhere.
+ChangeData = (
+    ParticipantState
+    | EnrolmentState
+    | CatalogueEntry
+    | Revocation
+    | Settings
+    | SyncEvent
+    | ReviewVerdict
+)
 _CHANGE_MODELS: Final[Mapping[str, type[ChangeData]]] = {
     "participant": ParticipantState,
     "enrolment": EnrolmentState,
     "catalogue": CatalogueEntry,
     "revocation": Revocation,
     "settings": Settings,
+    "event": SyncEvent,
+    "review": ReviewVerdict,
 }
 
 
@@ -478,8 +563,10 @@ class Change(Wire):
                 raise ValueError("a delete carries no data")
             return self
         state = _validate_data(self.kind, _CHANGE_MODELS[self.kind], self.data)
-        if isinstance(state, ParticipantState | EnrolmentState) and state.id != self.id:
+        if isinstance(state, ParticipantState | EnrolmentState | SyncEvent) and state.id != self.id:
             raise ValueError("change id must be the id of the record in data")
+        if isinstance(state, ReviewVerdict) and state.submission_id != self.id:
+            raise ValueError("a review change is named after the submission it judges")
         return self
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,13 +39,13 @@ def push(
     events: Sequence[protocol.SyncEvent],
     received_at: datetime,
     programmes: effects.Programmes,
-) -> list[protocol.EventResult]:
+) -> list[Outcome]:
     """Ingest one batch in the caller's transaction; answers one result per event, in order."""
     locked = _lock_for_writing(s)
     hashes = {e.id: e.content_hash() for e in events}
     existing = _existing_hashes(s, hashes)
     batch = _load_scope(s, device, events)
-    results: dict[str, protocol.EventResult] = {}
+    results: dict[str, Outcome] = {}
     candidates: list[protocol.SyncEvent] = []
     seen: dict[str, str] = {}
     for event in sorted(events, key=lambda e: (e.seq, e.id)):
@@ -110,22 +110,30 @@ def _existing_hashes(s: Session, hashes: dict[str, str]) -> dict[str, str]:
     return {row.id: row.content_hash for row in rows}
 
 
-def _late_duplicate(s: Session, event_id: str, content_hash: str) -> protocol.EventResult:
+def _late_duplicate(s: Session, event_id: str, content_hash: str) -> Outcome:
     known = s.scalar(select(models.Event.content_hash).where(models.Event.id == event_id))
     return _repeat(event_id, same=known == content_hash)
 
 
-def _repeat(event_id: str, *, same: bool) -> protocol.EventResult:
+def _repeat(event_id: str, *, same: bool) -> Outcome:
     """A second sight of an id: the same content is a duplicate, other content a conflict."""
     return _result(event_id, "duplicate" if same else "conflict")
 
 
-def _result(
-    event_id: str, status: protocol.EventStatus, reason: str | None = None
-) -> protocol.EventResult:
-    # The id was validated on the way in and the status is one of the literals, so the
-    # result is built without validating it again (a thousand times a batch).
-    return protocol.EventResult.model_construct(id=event_id, status=status, reason=reason)
+class Outcome(NamedTuple):
+    """One event's answer, shaped as `Outcome` on the wire.
+
+    A plain tuple: the id was validated on the way in and the status is one of the
+    literals, and building a thousand pydantic models per batch was a tenth of its time."""
+
+    id: str
+    status: protocol.EventStatus
+    reason: str | None = None
+
+
+def _result(event_id: str, status: protocol.EventStatus, reason: str | None = None) -> Outcome:
+    # The wire allows reasons of up to 500 characters; a validation message can be longer.
+    return Outcome(event_id, status, None if reason is None else reason[:500])
 
 
 def _load_scope(s: Session, device: models.Device, events: Iterable[protocol.SyncEvent]) -> _Batch:
