@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.dashboard import dashboard_budgets
 from benchmarks.packs import pack_budgets
 from benchmarks.report import Line, print_lines
 from benchmarks.server import server_budgets
@@ -25,7 +26,10 @@ def main() -> int:
     parser.add_argument("--pack-mb", type=int, default=500, help="size of the generated pack")
     parser.add_argument("--workdir", type=Path, default=None, help="where to build (default: tmp)")
     parser.add_argument(
-        "--only", choices=["packs", "server"], default=None, help="run one group of budgets"
+        "--only",
+        choices=["packs", "server", "dashboard"],
+        default=None,
+        help="run one group of budgets",
     )
     args = parser.parse_args()
     lines: list[Line] = []
@@ -35,6 +39,9 @@ def main() -> int:
     if args.only in (None, "server"):
         with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-server-") as tmp:
             lines += server_budgets(Path(tmp))
+    if args.only in (None, "dashboard"):
+        with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-dashboard-") as tmp:
+            lines += dashboard_budgets(Path(tmp))
     lines += [Line.pending(name, budget, why) for name, budget, why in PENDING]
     print_lines(lines)
     return 1 if any(line.verdict == "FAIL" for line in lines) else 0
