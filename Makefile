@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := python3-venv xvfb libxcb-icccm4 libxcb-keysyms1 libpulse0 chromium age minisign ffmpeg espeak-ng
+DEBIAN_PACKAGES := python3-venv xvfb libxcb-icccm4 libxcb-keysyms1 libpulse0 chromium age minisign ffmpeg espeak-ng xdotool pulseaudio
 # The install stamp changes whenever pyproject.toml does, so dependencies follow it.
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 DEMO_DIR := build/demo

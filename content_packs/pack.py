@@ -7,6 +7,7 @@ import io
 import os
 import struct
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -172,6 +173,9 @@ class Pack:
     ) -> None:
         self._file = file
         self._reader = reader
+        # Every member reads through the one decrypting reader (a seek, then a read): a media
+        # thread and the GUI thread reading two members at once must take turns.
+        self._lock = threading.Lock()
         self.manifest = manifest
         self.manifest_sha256 = manifest_sha256
         self.trusted_comment = trusted_comment
@@ -282,7 +286,7 @@ class Pack:
         """A seekable reader of one member that verifies every block it hands out."""
         if name not in self._members:
             raise PackError(f"pack has no member {name!r}")
-        return MemberReader(self._reader, self._members[name])
+        return MemberReader(self._reader, self._members[name], lock=self._lock)
 
     def read_member(self, name: str) -> bytes:
         with self.open_member(name) as r:
@@ -296,9 +300,10 @@ class Pack:
         try:
             # Reading the payload end to end authenticates every chunk, including the
             # ZIP headers and central directory that no member read touches.
-            self._reader.seek(0)
-            while self._reader.read(1 << 20):
-                pass
+            with self._lock:
+                self._reader.seek(0)
+                while self._reader.read(1 << 20):
+                    pass
         except age.AgeError as exc:
             raise PackDecryptionError(f"pack decryption failed: {exc}") from exc
         for name in self._members:
@@ -368,9 +373,12 @@ def _index_members(reader: age.SeekableReader, manifest: Manifest) -> dict[str, 
 class MemberReader(io.RawIOBase):
     """Random access to one member; each block is checked against the signed manifest."""
 
-    def __init__(self, source: age.SeekableReader, member: _Member) -> None:
+    def __init__(
+        self, source: age.SeekableReader, member: _Member, *, lock: threading.Lock | None = None
+    ) -> None:
         super().__init__()
         self._source = source
+        self._lock = lock or threading.Lock()
         self._member = member
         self._blocks = member.entry.blocks()
         self._pos = 0
@@ -403,8 +411,9 @@ class MemberReader(io.RawIOBase):
             start = index * BLOCK_SIZE
             length = min(BLOCK_SIZE, self.size - start)
             try:
-                self._source.seek(self._member.data_offset + start)
-                data = self._source.read(length)
+                with self._lock:
+                    self._source.seek(self._member.data_offset + start)
+                    data = self._source.read(length)
             except age.AgeError as exc:
                 raise PackDecryptionError(f"pack decryption failed: {exc}") from exc
             if len(data) != length or hashlib.sha256(data).digest() != self._blocks[index]:

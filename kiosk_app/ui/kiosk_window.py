@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLayout, QMainWindow, QStackedWidget, QWidget
 
+from kiosk_app.ui.screens.choose_pin import ChoosePinScreen
+from kiosk_app.ui.screens.completion import CompletionScreen
+from kiosk_app.ui.screens.home import HomeScreen
 from kiosk_app.ui.screens.login import LoginScreen
+from kiosk_app.ui.screens.privacy import PrivacyScreen
 from kiosk_app.ui.screens.welcome import WelcomeScreen
+from kiosk_app.ui.steps.frame import StepFrame
 from kiosk_app.ui.widgets.idle_overlay import IdleOverlay
 
 
@@ -18,6 +24,11 @@ class ScreenName(enum.StrEnum):
 
     WELCOME = "welcome"
     LOGIN = "login"
+    PRIVACY = "privacy"
+    CHOOSE_PIN = "choose-pin"
+    HOME = "home"
+    STEP = "step"
+    COMPLETION = "completion"
 
 
 _BLOCKED_KEYS = {
@@ -161,3 +172,31 @@ class KioskWindow(QMainWindow):
     def _retranslate(self) -> None:
         self.setWindowTitle(self.tr("Kiosk"))
         self._stack.setAccessibleName(self.tr("screens"))
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantScreens:
+    """The screens of a signed-in participant, added to a window by `add_participant_screens`."""
+
+    privacy: PrivacyScreen
+    choose_pin: ChoosePinScreen
+    home: HomeScreen
+    step: StepFrame
+    completion: CompletionScreen
+
+
+def add_participant_screens(window: KioskWindow) -> ParticipantScreens:
+    """Put privacy, PIN choice, Home, the step frame and completion into the window's stack."""
+    screens = ParticipantScreens(
+        privacy=PrivacyScreen(),
+        choose_pin=ChoosePinScreen(),
+        home=HomeScreen(),
+        step=StepFrame(),
+        completion=CompletionScreen(),
+    )
+    window.add_screen(ScreenName.PRIVACY, screens.privacy)
+    window.add_screen(ScreenName.CHOOSE_PIN, screens.choose_pin)
+    window.add_screen(ScreenName.HOME, screens.home)
+    window.add_screen(ScreenName.STEP, screens.step)
+    window.add_screen(ScreenName.COMPLETION, screens.completion)
+    return screens

@@ -1,7 +1,9 @@
-"""The real kiosk window renders under Xvfb; saves welcome and login screenshots for the README.
+"""The real kiosk app under Xvfb, driven by X key events: welcome, login, a reading, a quiz.
 
-Run as a script (`python -m tests.kiosk.ui.test_screenshots OUT_DIR`) it is the child process
-that shows the window on the X display and grabs it.
+`python -m kiosk_app` runs on a seeded data folder on a fresh Xvfb display; `xdotool` types
+on it as a keyboard would (no test hook inside the app); the app's log says which screen it
+has shown, and a small child process grabs the display. The PNGs land in build/screenshots/
+for the README.
 """
 
 from __future__ import annotations
@@ -15,46 +17,37 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[3] / "build" / "screenshots"
-SCREENS = ("welcome", "login")
+from content_packs import model
+from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
+from kiosk_app.core.clock import ManualClock
+from tests.support.kiosk import (
+    START,
+    build_sample_pack,
+    install_sample,
+    open_test_store,
+    register,
+    settle_first_login,
+    work_until,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+SCREENSHOT_DIR = REPO / "build" / "screenshots"
+SCREENS = ("welcome", "login", "reading", "quiz")
 WIDTH, HEIGHT = 1280, 800
+CODE = "ABC-00001"
+PIN = "482916"
 
 
-def main(out_dir: Path) -> None:
-    """Show the kiosk window full screen and save one PNG per screen."""
-    from PySide6.QtWidgets import QApplication
-
-    from kiosk_app.ui.i18n import Translations
-    from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
-    from kiosk_app.ui.theme import apply_theme
-    from kiosk_app.ui.viewmodels import AccessibilityOptions
-
-    app = QApplication(sys.argv[:1])
-    translations = Translations(app)
-    translations.switch_to("en")
-    apply_theme(app, AccessibilityOptions())
-    window = KioskWindow(app)
-    window.welcome.set_languages(translations.language_options())
-    window.enter_kiosk_mode()
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    def grab(name: str) -> None:
-        for _ in range(20):
-            app.processEvents()
-        screen = window.screen()
-        pixmap = screen.grabWindow(window.winId())
-        if not pixmap.save(str(out_dir / f"{name}.png")):
-            raise SystemExit(f"could not save {name}.png")
-
-    window.show_screen(ScreenName.WELCOME)
-    grab("welcome")
-    window.show_screen(ScreenName.LOGIN)
-    for char in "ABC-1234":
-        window.login.keypad.press(char)
-    grab("login")
-    window.allow_exit()
-    window.close()
+# A child process (imports nothing of ours, so it starts fast): save the X display as a PNG.
+GRAB = """
+import sys
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication(sys.argv[:1])
+if not app.primaryScreen().grabWindow(0).save(sys.argv[1]):
+    raise SystemExit("could not save " + sys.argv[1])
+"""
 
 
 @pytest.fixture(scope="module")
@@ -89,38 +82,144 @@ def xvfb_display() -> Iterator[str]:
         server.wait(timeout=10)
 
 
+def first_quiz_and_the_reading_before(programme: model.Programme) -> tuple[str, str]:
+    """The first quiz, and the last reading before it (the screens to photograph)."""
+    steps = list(programme.all_steps())
+    quiz = next(i for i, s in enumerate(steps) if isinstance(s, model.QuizStep))
+    reading = max(i for i, s in enumerate(steps[:quiz]) if isinstance(s, model.ReadingStep))
+    return steps[quiz].id, steps[reading].id
+
+
 @pytest.fixture(scope="module")
-def screenshots(xvfb_display: str) -> Path:
-    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    env["DISPLAY"] = xvfb_display
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """A kiosk whose participant stopped on the reading just before the first quiz.
+
+    Returns the data folder and how many steps there are from that reading to the quiz.
+    """
+    sample = build_sample_pack(tmp_path_factory.mktemp("pack"))
+    data = tmp_path_factory.mktemp("kiosk") / "data"
+    quiz, reading = first_quiz_and_the_reading_before(sample.programme)
+    clock = ManualClock(START)
+    with open_test_store(data) as store:
+        install_sample(store, sample)
+        who = register(store, programme=sample.programme, access_code=CODE)
+        who = settle_first_login(store, who, own_pin=PIN, clock=clock)
+        work_until(store, who, sample.programme, step_id=quiz, back_to=reading, clock=clock)
+    order = [s.id for s in sample.programme.all_steps()]
+    return data, order.index(quiz) - order.index(reading)
+
+
+class RunningKiosk:
+    def __init__(self, qtbot: QtBot, display: str, data: Path) -> None:
+        self.qtbot = qtbot
+        self.env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        self.env.update(DISPLAY=display, KIOSK_KEY_STORE="file")
+        self.log = data / LOG_DIR_NAME / LOG_FILE_NAME
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk_app", "--data-dir", str(data)],
+            cwd=REPO,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self.seen = 0
+
+    def wait_for(self, line: str) -> None:
+        """Wait until the app logs `line` (after what was already seen)."""
+
+        def logged() -> bool:
+            if self.process.poll() is not None:
+                _, err = self.process.communicate()
+                pytest.fail(f"the kiosk stopped: {err.decode()}")
+            text = self.log.read_text("utf-8") if self.log.is_file() else ""
+            found = text.find(line, self.seen)
+            if found >= 0:
+                self.seen = found + len(line)
+            return found >= 0
+
+        self.qtbot.waitUntil(logged, timeout=30_000)
+
+    def keys(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env, check=True, timeout=30)
+
+    def grab(self, name: str) -> None:
+        subprocess.run(
+            [sys.executable, "-c", GRAB, str(SCREENSHOT_DIR / name)],
+            env=self.env,
+            cwd=REPO,
+            check=True,
+            timeout=60,
+        )
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.communicate(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture(scope="module")
+def xdotool() -> str:
+    found = shutil.which("xdotool")
+    if found is None:
+        pytest.fail("`xdotool` is not installed; run `make deps` as root (package xdotool)")
+    return found
+
+
+@pytest.fixture
+def screenshots(qtbot: QtBot, xvfb_display: str, xdotool: str, seeded: tuple[Path, int]) -> Path:
+    data, steps_to_quiz = seeded
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     for name in SCREENS:
         (SCREENSHOT_DIR / f"{name}.png").unlink(missing_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "tests.kiosk.ui.test_screenshots", str(SCREENSHOT_DIR)],
-        env=env,
-        cwd=SCREENSHOT_DIR.parents[1],
-        check=True,
-        timeout=60,
-    )
+    kiosk = RunningKiosk(qtbot, xvfb_display, data)
+    try:
+        kiosk.wait_for("screen shown: welcome")
+        kiosk.grab("welcome.png")
+        kiosk.keys("key", "Return")  # Start has the focus
+        kiosk.wait_for("screen shown: login")
+        kiosk.keys("type", "--delay", "30", CODE)
+        kiosk.keys("key", "Return")
+        kiosk.keys("type", "--delay", "30", PIN[:3])
+        kiosk.grab("login.png")
+        kiosk.keys("type", "--delay", "30", PIN[3:])
+        kiosk.keys("key", "Return")
+        kiosk.wait_for("screen shown: home")
+        kiosk.keys("key", "Return")  # Continue has the focus
+        kiosk.wait_for("step shown: reading")
+        kiosk.grab("reading.png")
+        for _ in range(steps_to_quiz):
+            kiosk.keys("key", "alt+Right")
+        kiosk.wait_for("step shown: quiz")
+        kiosk.grab("quiz.png")
+    finally:
+        status = kiosk.stop()
+    assert status == 0, "the kiosk did not stop cleanly on SIGTERM"
     return SCREENSHOT_DIR
 
 
-@pytest.mark.parametrize("name", SCREENS)
-def test_screenshot_is_not_blank(screenshots: Path, name: str) -> None:
+def colours(path: Path) -> Counter[int]:
     from PySide6.QtGui import QImage
 
-    image = QImage(str(screenshots / f"{name}.png"))
+    image = QImage(str(path))
     assert not image.isNull()
     assert (image.width(), image.height()) == (WIDTH, HEIGHT)
     step = 4
-    pixels = Counter(
-        image.pixel(x, y) for y in range(0, HEIGHT, step) for x in range(0, WIDTH, step)
-    )
-    background, count = pixels.most_common(1)[0]
-    total = sum(pixels.values())
-    assert len(pixels) > 16, "one flat colour: nothing was drawn"
-    assert (total - count) / total > 0.03, "almost nothing but background"
+    return Counter(image.pixel(x, y) for y in range(0, HEIGHT, step) for x in range(0, WIDTH, step))
 
 
-if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+def test_the_real_app_shows_each_screen_and_none_is_blank(screenshots: Path) -> None:
+    seen = {}
+    for name in SCREENS:
+        pixels = colours(screenshots / f"{name}.png")
+        _background, count = pixels.most_common(1)[0]
+        total = sum(pixels.values())
+        assert len(pixels) > 16, f"{name}: one flat colour, nothing was drawn"
+        assert (total - count) / total > 0.03, f"{name}: almost nothing but background"
+        seen[name] = (screenshots / f"{name}.png").read_bytes()
+    assert len(set(seen.values())) == len(SCREENS), "two screenshots show the same screen"

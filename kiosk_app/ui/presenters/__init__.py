@@ -1,0 +1,1 @@
+"""Presenters: they connect the views' signals to the core's services, and nothing else."""

@@ -1,0 +1,401 @@
+"""A participant walks the whole sample programme on the real kiosk window, as they would.
+
+Keypad taps, answers and Next; a failed quiz and the retry, a too-short reflection, an idle
+logout in the middle of a step and the resume at the same step with the draft intact. The
+walk is driven by the programme model, not by step ids: each step is done by its type.
+Time is the core's ManualClock (reading dwell, idle timeout, PIN delays); nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextBrowser,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from content_packs import model
+from kiosk_app.app import KioskServices, open_kiosk
+from kiosk_app.core.clock import ManualClock
+from kiosk_app.core.home import completion_reference
+from kiosk_app.core.player import ProgrammePlayer
+from kiosk_app.store import keys, repos
+from kiosk_app.store.models import Enrolment, JournalEvent
+from kiosk_app.ui.i18n import Translations
+from kiosk_app.ui.steps.media import MediaView
+from kiosk_app.ui.steps.quiz import QuizView
+from kiosk_app.ui.steps.text_entry import TextEntryView
+from tests.support.kiosk import (
+    FAST_HASHER,
+    START,
+    TEMPORARY_PIN,
+    SamplePack,
+    Seeded,
+    build_sample_pack,
+    install_sample,
+    register,
+)
+from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
+
+CODE = "ABC-00001"
+OWN_PIN = "482916"
+WRONG_PIN = "135790"
+# Media play for real from the pack, eight times faster than life.
+PLAYBACK_RATE = 8.0
+# A headless box has no sound server or GPU: QtMultimedia says so, then plays regardless.
+HEADLESS_MEDIA = pytest.mark.qt_log_ignore(
+    r"Couldn't (load|resolve) pipewire",
+    r"pa_context_connect",
+    r"No audio device detected",
+    r"No RHI backend",
+    r"This plugin does not support (propagateSizeHints|raise)\(\)",
+)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> SamplePack:
+    return build_sample_pack(tmp_path_factory.mktemp("pack"))
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def services(tmp_path: Path, sample: SamplePack, clock: ManualClock) -> Iterator[KioskServices]:
+    data = tmp_path / "kiosk"
+    opened = open_kiosk(
+        data, key_store=keys.FileKeyStore(data / "db.key"), clock=clock, hasher=FAST_HASHER
+    )
+    with opened:
+        install_sample(opened.store, sample)
+        yield opened
+
+
+@pytest.fixture
+def seeded(services: KioskServices, sample: SamplePack) -> Seeded:
+    return register(services.store, programme=sample.programme, access_code=CODE)
+
+
+@pytest.fixture
+def kiosk(
+    qtbot: QtBot,
+    app: QApplication,
+    services: KioskServices,
+    clock: ManualClock,
+    english: Translations,
+) -> Iterator[KioskUnderTest]:
+    under_test = make_kiosk(qtbot, app, services, clock, english)
+    yield under_test
+    under_test.close()
+
+
+@pytest.fixture
+def person(qtbot: QtBot, kiosk: KioskUnderTest) -> Participant:
+    return Participant(qtbot, kiosk)
+
+
+# -- doing one step -----------------------------------------------------------------------------
+
+
+def current(kiosk: KioskUnderTest) -> ProgrammePlayer:
+    player = kiosk.presenter.player.player
+    assert player is not None, "no step is open"
+    return player
+
+
+def next_enabled(person: Participant) -> bool:
+    return person.button("next").isEnabled()
+
+
+def choose(
+    person: Participant, view: QuizView, answers: dict[str, int], step: model.QuizStep
+) -> None:
+    """Tap one option per question, moving on with "next question", then check."""
+    for number, question in enumerate(step.questions):
+        person.tap(question.options[answers[question.id]].text, view)
+        if number < len(step.questions) - 1:
+            person.tap("next question", view)
+    person.tap("check my answers", view)
+
+
+def wrong_answers(step: model.QuizStep) -> dict[str, int] | None:
+    """All-wrong answers that must fail the pass mark, or None if this quiz cannot be failed."""
+    wrong = {
+        q.id: next((i for i, o in enumerate(q.options) if not o.correct), -1)
+        for q in step.questions
+    }
+    if step.pass_mark == 0 or -1 in wrong.values():
+        return None
+    return wrong
+
+
+def right_answers(step: model.QuizStep) -> dict[str, int]:
+    return {q.id: next(i for i, o in enumerate(q.options) if o.correct) for q in step.questions}
+
+
+def words(count: int) -> str:
+    """Short words: every key typed is a real key event (and an autosave)."""
+    return " ".join("ok" for _ in range(count))
+
+
+class Walk:
+    """Does each step by its type; remembers the one-off detours it has taken."""
+
+    def __init__(
+        self, qtbot: QtBot, kiosk: KioskUnderTest, person: Participant, seeded: Seeded
+    ) -> None:
+        self.qtbot, self.kiosk, self.person, self.seeded = qtbot, kiosk, person, seeded
+        self.failed_quiz: str | None = None
+        self.short_text: str | None = None
+        self.idle_logout: str | None = None
+
+    def do(self, step: model.Step) -> None:
+        view = self.kiosk.presenter.player.view()
+        assert view is not None
+        self.qtbot.waitUntil(view.isVisible)  # a new view shows once the event loop runs
+        if isinstance(step, model.ReadingStep):
+            self.read(step)
+        elif isinstance(step, model.AudioStep | model.VideoStep):
+            assert isinstance(view, MediaView)
+            self.play(view, step)
+        elif isinstance(step, model.QuizStep):
+            assert isinstance(view, QuizView)
+            self.quiz(view, step)
+        elif isinstance(step, model.ReflectionStep | model.LetterStep):
+            assert isinstance(view, TextEntryView)
+            self.write(view, step)
+        elif isinstance(step, model.PledgeStep):
+            for item in step.items[: step.min_items]:
+                self.person.tap(item, view)
+            self.person.tap("save my plan", view)
+        else:
+            self.person.tap("confirm", view)
+        self.qtbot.waitUntil(lambda: next_enabled(self.person))
+
+    def read(self, step: model.ReadingStep) -> None:
+        if step.min_dwell_seconds > 0 and self.required(step):
+            assert not next_enabled(self.person), "Next before the minimum reading time"
+            self.kiosk.clock.advance(step.min_dwell_seconds - 1)
+            self.kiosk.presenter.player.refresh()
+            assert not next_enabled(self.person)
+        self.kiosk.clock.advance(max(1, step.min_dwell_seconds) if not self.required(step) else 1)
+
+    def required(self, step: model.Step) -> bool:
+        """Whether the step holds the next one back (an optional step never does)."""
+        programme = current(self.kiosk).programme
+        return step.required and programme.module_of(step.id).required
+
+    def play(self, view: MediaView, step: model.Step) -> None:
+        if self.required(step):
+            assert not next_enabled(self.person), "Next before the media was played"
+        self.qtbot.waitUntil(lambda: self.person.button("play", view).isEnabled(), timeout=10_000)
+        view.player.setPlaybackRate(PLAYBACK_RATE)
+        self.person.tap("play", view)
+        self.qtbot.waitUntil(lambda: next_enabled(self.person), timeout=15_000)
+
+    def quiz(self, view: QuizView, step: model.QuizStep) -> None:
+        wrong = wrong_answers(step)
+        if self.failed_quiz is None and wrong is not None:
+            choose(self.person, view, wrong, step)
+            assert "try again" in view.summary_text().lower()
+            assert len(view.feedback_texts()) == len(step.questions)
+            assert not next_enabled(self.person)
+            self.person.tap("try again", view)
+            self.failed_quiz = step.id
+        choose(self.person, view, right_answers(step), step)
+        assert view.summary_text().startswith("Well done")
+
+    def write(self, view: TextEntryView, step: model.ReflectionStep | model.LetterStep) -> None:
+        editor = view.findChild(QPlainTextEdit)
+        assert editor is not None
+        editor.setFocus()
+        if self.short_text is None and step.min_words > 1:
+            QTest.keyClicks(editor, "It was fun")
+            self.person.tap("submit", view)
+            message = [m.text() for m in view.findChildren(QLabel) if "more word" in m.text()]
+            assert message == [f"Please write {step.min_words - 3} more words."]
+            assert not next_enabled(self.person)
+            self.short_text = step.id
+        elif self.idle_logout is None:
+            self.idle_logout = step.id
+            self.leave_mid_step(view, step)
+            view = self.reopened_text_view(step)
+            editor = view.findChild(QPlainTextEdit)
+            assert editor is not None
+            editor.setFocus()
+            editor.moveCursor(editor.textCursor().MoveOperation.End)
+        QTest.keyClicks(editor, " " + words(step.min_words))
+        self.person.tap("submit", view)
+        assert "Saved." in [m.text() for m in view.findChildren(QLabel)]
+
+    def leave_mid_step(self, view: TextEntryView, step: model.Step) -> None:
+        """Type half an answer, walk away: warning, countdown, logout, a cleared screen."""
+        editor = view.findChild(QPlainTextEdit)
+        assert editor is not None
+        QTest.keyClicks(editor, "Half of what I think")
+        with self.kiosk.services.store.unit() as s:
+            settings = repos.settings(s)
+        overlay = self.kiosk.window.idle_overlay
+        assert not overlay.isVisible()
+        timeout, warning = settings.idle_timeout_seconds, settings.idle_warning_seconds
+        self.kiosk.clock.advance(timeout - warning + 1)
+        self.qtbot.waitUntil(overlay.isVisible)
+        assert 0 < overlay.seconds_left() < warning
+        self.kiosk.clock.advance(warning)
+        self.person.wait_for_screen("welcome")
+        assert not overlay.isVisible()
+        assert self.kiosk.presenter.player.view() is None
+        assert self.kiosk.services.session.signed_in is None
+        shown = visible_texts(self.kiosk)
+        assert isinstance(step, model.ReflectionStep | model.LetterStep)
+        for private in ("Half of what I think", step.prompt):
+            assert not any(private in text for text in shown), f"{private!r} still on screen"
+
+    def reopened_text_view(self, step: model.Step) -> TextEntryView:
+        self.person.sign_in(self.seeded.access_code, OWN_PIN)
+        self.person.wait_for_screen("home")
+        self.person.tap("Continue")
+        self.person.wait_for_screen("step")
+        assert current(self.kiosk).current_step_id == step.id
+        view = self.kiosk.presenter.player.view()
+        assert isinstance(view, TextEntryView)
+        self.qtbot.waitUntil(view.isVisible)
+        assert view.text() == "Half of what I think"
+        return view
+
+
+def visible_texts(kiosk: KioskUnderTest) -> list[str]:
+    """Everything a passer-by could read on the window now."""
+    window = kiosk.window
+    shown = [w for w in window.findChildren(QWidget) if w.isVisible()]
+    texts = [w.text() for w in shown if isinstance(w, QLabel | QLineEdit) and w.text()]
+    texts += [w.toPlainText() for w in shown if isinstance(w, QPlainTextEdit | QTextBrowser)]
+    return [t for t in texts if t]
+
+
+# -- the walk -----------------------------------------------------------------------------------
+
+
+@HEADLESS_MEDIA
+def test_a_participant_walks_the_whole_programme(
+    qtbot: QtBot,
+    kiosk: KioskUnderTest,
+    person: Participant,
+    seeded: Seeded,
+    sample: SamplePack,
+    services: KioskServices,
+) -> None:
+    programme = sample.programme
+    login = kiosk.window.login
+
+    # A wrong PIN first: a plain message and a delay before the next try.
+    person.sign_in(seeded.access_code, WRONG_PIN)
+    assert login.keypad.message().startswith("That access code and PIN do not match")
+    assert login.cooldown_active()
+    qtbot.waitUntil(lambda: not login.cooldown_active())
+    kiosk.clock.advance(2)
+    person.enter_pin(TEMPORARY_PIN)
+
+    # First login: the privacy notice, then their own PIN.
+    person.wait_for_screen("privacy")
+    person.tap("I understand")
+    person.wait_for_screen("choose-pin")
+    person.choose_pin(OWN_PIN)
+    person.wait_for_screen("home")
+    person.tap("Continue")
+    person.wait_for_screen("step")
+
+    walk = Walk(qtbot, kiosk, person, seeded)
+    order = [s.id for s in programme.all_steps()]
+    visited = []
+    while True:
+        player = current(kiosk)
+        step = player.current_step
+        visited.append(step.id)
+        assert person.button("back").isEnabled() == (step.id != order[0])
+        walk.do(step)
+        person.tap("next")
+        if kiosk.window.current_screen() == "completion":
+            break
+        assert current(kiosk).current_step_id == order[order.index(step.id) + 1]
+
+    assert visited == order
+    assert None not in (walk.failed_quiz, walk.short_text, walk.idle_logout)
+
+    with services.store.unit() as s:
+        events = list(s.scalars(select(JournalEvent).order_by(JournalEvent.seq)))
+        enrolment = s.get(Enrolment, seeded.enrolment_id)
+        assert enrolment is not None
+        assert enrolment.status == "completed"
+    attempts = [
+        e.data["attempt"]
+        for e in events
+        if e.type == "quiz.answered" and e.step_id == walk.failed_quiz
+    ]
+    assert attempts[:2] == [1, 2]
+    (completed,) = [e for e in events if e.type == "programme.completed"]
+    reference = kiosk.screens.completion.reference_text().replace(" ", "")
+    assert reference == completion_reference(
+        programme_id=programme.id,
+        enrolment_id=seeded.enrolment_id,
+        completion_event_id=completed.id,
+    )
+    person.tap("Finish")
+    person.wait_for_screen("welcome")
+    assert [e.data for e in _session_ends(services)] == [{"reason": "idle"}, {"reason": "finished"}]
+
+
+def alt_right(qtbot: QtBot) -> None:
+    """The keyboard way to Next, pressed on whatever has focus."""
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    QTest.keyClick(focused, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+
+
+def _session_ends(services: KioskServices) -> list[JournalEvent]:
+    with services.store.unit() as s:
+        return list(
+            s.scalars(
+                select(JournalEvent)
+                .where(JournalEvent.type == "session.ended")
+                .order_by(JournalEvent.seq)
+            )
+        )
+
+
+def test_back_and_next_follow_the_core(
+    qtbot: QtBot, kiosk: KioskUnderTest, person: Participant, seeded: Seeded
+) -> None:
+    person.sign_in(seeded.access_code, TEMPORARY_PIN)
+    person.wait_for_screen("privacy")
+    person.tap("I understand")
+    person.choose_pin(OWN_PIN)
+    person.tap("Continue")
+    person.wait_for_screen("step")
+    first = current(kiosk).current_step
+    assert not person.button("back").isEnabled()
+    assert not next_enabled(person)
+    alt_right(qtbot)
+    assert current(kiosk).current_step_id == first.id, "Alt+Right past an unfinished step"
+    Walk(qtbot, kiosk, person, seeded).do(first)
+    alt_right(qtbot)
+    assert current(kiosk).current_step_id != first.id
+    assert person.button("back").isEnabled()
+    person.tap("back")
+    assert current(kiosk).current_step_id == first.id
+    person.tap("take a break")
+    person.wait_for_screen("welcome")

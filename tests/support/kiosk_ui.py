@@ -1,0 +1,136 @@
+"""A participant at the real kiosk window: taps keys and buttons by their accessible names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from kiosk_app.app import KioskServices
+from kiosk_app.core.clock import ManualClock
+from kiosk_app.ui.i18n import Translations
+from kiosk_app.ui.kiosk_window import KioskWindow, ParticipantScreens, add_participant_screens
+from kiosk_app.ui.presenter import KioskPresenter
+from kiosk_app.ui.screens.login import LoginScreen
+from kiosk_app.ui.speech import Speaker
+from kiosk_app.ui.tasks import TaskRunner
+
+FAST_TICK_MS = 10
+
+
+@dataclass
+class KioskUnderTest:
+    window: KioskWindow
+    screens: ParticipantScreens
+    presenter: KioskPresenter
+    runner: TaskRunner
+    services: KioskServices
+    clock: ManualClock
+    speaker: Speaker
+
+    def close(self) -> None:
+        self.runner.wait()
+        self.presenter.shutdown()
+
+
+def make_kiosk(
+    qtbot: QtBot,
+    app: QApplication,
+    services: KioskServices,
+    clock: ManualClock,
+    translations: Translations,
+) -> KioskUnderTest:
+    """The real window, screens and presenter over `services`; timers tick every 10 ms."""
+    window = KioskWindow(app, login=LoginScreen(tick_ms=FAST_TICK_MS))
+    qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
+    screens = add_participant_screens(window)
+    runner = TaskRunner()
+    speaker = Speaker(engine="mock")
+    presenter = KioskPresenter(
+        window=window,
+        screens=screens,
+        session=services.session,
+        library=services.library,
+        clock=clock,
+        runner=runner,
+        translations=translations,
+        app=app,
+        speaker=speaker,
+        idle_tick_ms=FAST_TICK_MS,
+        step_tick_ms=FAST_TICK_MS,
+    )
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    presenter.start()
+    return KioskUnderTest(window, screens, presenter, runner, services, clock, speaker)
+
+
+def buttons_named(root: QWidget, name: str) -> list[QPushButton]:
+    return [b for b in root.findChildren(QPushButton) if b.accessibleName() == name]
+
+
+class Participant:
+    """Drives the kiosk as a person would: taps on the screen shown, nothing behind it."""
+
+    def __init__(self, qtbot: QtBot, kiosk: KioskUnderTest) -> None:
+        self.qtbot = qtbot
+        self.kiosk = kiosk
+        self.window = kiosk.window
+
+    def screen(self) -> QWidget:
+        return self.window.screen_widget(self.window.current_screen())
+
+    def button(self, name: str, root: QWidget | None = None) -> QPushButton:
+        found = [b for b in buttons_named(root or self.screen(), name) if b.isVisible()]
+        assert len(found) == 1, f"expected one visible button {name!r}, found {len(found)}"
+        return found[0]
+
+    def tap(self, name: str, root: QWidget | None = None) -> None:
+        button = self.button(name, root)
+        assert button.isEnabled(), f"{name!r} is not enabled"
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def wait_for_screen(self, name: str, timeout: int = 5000) -> None:
+        self.qtbot.waitUntil(lambda: self.window.current_screen() == name, timeout=timeout)
+
+    def key_in(self, text: str, root: QWidget) -> None:
+        """Tap each character on a keypad, switching between its number and letter pages."""
+        for char in text:
+            if char.isdigit():
+                key = f"digit {char}"
+                switch = "show numbers"
+            else:
+                key = "dash" if char == "-" else f"letter {char.upper()}"
+                switch = "show letters"
+            if not [b for b in buttons_named(root, key) if b.isVisible()]:
+                self.tap(switch, root)
+            self.tap(key, root)
+
+    def sign_in(self, code: str, pin: str) -> None:
+        """From Welcome: Start, the access code, OK, the PIN, OK (the check runs off-thread)."""
+        if self.window.current_screen() == "welcome":
+            self.tap("Start")
+        self.wait_for_screen("login")
+        login = self.window.login
+        self.key_in(code, login)
+        self.tap("OK", login)
+        assert login.asking_for_pin()
+        self.enter_pin(pin)
+
+    def enter_pin(self, pin: str) -> None:
+        login = self.window.login
+        self.key_in(pin, login)
+        self.tap("OK", login)
+        self.qtbot.waitUntil(lambda: not self.kiosk.runner.busy)
+
+    def choose_pin(self, pin: str) -> None:
+        screen = self.kiosk.screens.choose_pin
+        for _ in range(2):
+            self.key_in(pin, screen)
+            self.tap("OK", screen)
+        self.qtbot.waitUntil(lambda: not self.kiosk.runner.busy)
