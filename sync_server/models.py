@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Dialect,
@@ -97,6 +98,8 @@ class ChangeKind(enum.StrEnum):
     CATALOGUE = "catalogue"
     REVOCATION = "revocation"
     SETTINGS = "settings"
+    EVENT = "event"
+    REVIEW = "review"
 
 
 def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
@@ -320,6 +323,8 @@ class Review(Base):
     """An officer's verdict on a reflection or letter."""
 
     __tablename__ = "reviews"
+    # One verdict per submission: two officers deciding at once cannot both win.
+    __table_args__ = (UniqueConstraint("submission_event_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     enrolment_id: Mapped[str] = mapped_column(ForeignKey("enrolments.id"), index=True)
@@ -340,6 +345,28 @@ class Outcome(Base):
     enrolment_id: Mapped[str] = mapped_column(ForeignKey("enrolments.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    at: Mapped[datetime]
+    # An extension moves the due date: both ends are kept as evidence.
+    previous_due_date: Mapped[date | None] = mapped_column(Date)
+    new_due_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ReoffendingRecord(Base):
+    """Whether the participant reoffended within `months` (3, 6 or 12) of the disposal, as
+    staff found it: one per enrolment and window, corrected in place (the audit log keeps
+    every change)."""
+
+    __tablename__ = "reoffending_records"
+    __table_args__ = (
+        CheckConstraint("months IN (3, 6, 12)", name="months"),
+        UniqueConstraint("enrolment_id", "months"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    enrolment_id: Mapped[str] = mapped_column(ForeignKey("enrolments.id"))
+    months: Mapped[int] = mapped_column(Integer)
+    reoffended: Mapped[bool] = mapped_column(Boolean)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     at: Mapped[datetime]
 

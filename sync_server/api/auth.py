@@ -62,6 +62,7 @@ def _authenticate(
         assert device is not None  # the resolver found it a moment ago
         _spend_nonce(s, verified, now, runtime.settings.max_clock_skew)
         device.last_seen_at = now
+        s.flush()  # before expunge, or the change would never be written
         s.expunge(device)
     return device
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sync_server.models import AuditEntry, Base, BigId, Enrolment
+from sync_server.models import AuditEntry, Base, BigId, Enrolment, Event
 
 
 class StaffSession(Base):
@@ -54,3 +54,15 @@ Index("ix_enrolments_due", Enrolment.due_date, Enrolment.id)
 # The audit page searches by who and by which record.
 Index("ix_audit_log_actor", AuditEntry.actor)
 Index("ix_audit_log_subject", AuditEntry.subject)
+# The review queue reads only reflections and letters: a partial index keeps them apart from
+# the millions of other events, and finds a step's later submissions without a scan.
+WRITINGS = ("reflection.submitted", "letter.submitted")
+Index(
+    "ix_events_writings",
+    Event.enrolment_id,
+    Event.step_id,
+    Event.occurred_at,
+    Event.id,
+    sqlite_where=Event.type.in_(WRITINGS),
+    postgresql_where=Event.type.in_(WRITINGS),
+)

@@ -9,7 +9,18 @@ from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync_server.dashboard import access, pages
+from sync_server.api.limits import PATH_LIMITS
+from sync_server.dashboard import (
+    access,
+    certificate_pages,
+    content,
+    devices,
+    exports,
+    outcome_pages,
+    pages,
+    review,
+    staff,
+)
 from sync_server.dashboard.templating import PREFIX
 
 STATIC_PATH = f"{PREFIX}/static"
@@ -57,6 +68,16 @@ def install(app: FastAPI) -> None:
     """Serve the staff dashboard under /dashboard (kept out of the device API's OpenAPI)."""
     app.include_router(access.router)
     app.include_router(pages.router)
+    app.include_router(review.router)
+    app.include_router(outcome_pages.router)
+    app.include_router(certificate_pages.router)
+    app.include_router(exports.router)
+    app.include_router(devices.router)
+    app.include_router(content.router)
+    app.include_router(staff.router)
+    # Uploads (certificates to check, content packs) may be larger than other bodies.
+    PATH_LIMITS.update(certificate_pages.BODY_LIMITS)
+    PATH_LIMITS.update(content.BODY_LIMITS)
     app.mount(
         STATIC_PATH,
         StaticFiles(directory=Path(__file__).parent / "static"),

@@ -18,6 +18,7 @@ from sync_server.dashboard.evidence import StoredEvent
 from sync_server.dashboard.overview import ACTIVE
 from sync_server.dashboard.scope import may_see_force
 from sync_server.models import Device, Enrolment, Event, PackRelease, Participant, Site
+from sync_server.services import reviews
 from sync_server.services.admin import audit
 
 # A timeline longer than this shows its first events and says how many there are.
@@ -106,10 +107,17 @@ def _record(s: Session, participant: Participant, today: date) -> ParticipantRec
     for event in stored:
         if event.enrolment_id is not None:
             by_enrolment[event.enrolment_id].append(event)
+    # Officers' verdicts count as events for the rules, so a returned piece reads returned.
+    verdicts = reviews.rule_events(s, [e.id for e in enrolments])
     records = []
     for enrolment in enrolments:
         programme = programmes.get(enrolment.id)
-        records.append(_enrolment_record(enrolment, programme, by_enrolment[enrolment.id], today))
+        records.append(
+            _enrolment_record(
+                enrolment, programme, by_enrolment[enrolment.id], today,
+                verdicts=verdicts.get(enrolment.id, []),
+            )
+        )  # fmt: skip
     programme_of = {e.id: e.programme_id for e in enrolments}
     timeline = [
         TimelineEntry(
@@ -169,6 +177,8 @@ def _enrolment_record(
     programme: model.Programme | None,
     events: list[StoredEvent],
     today: date,
+    *,
+    verdicts: list[model.Event],
 ) -> EnrolmentRecord:
     record = EnrolmentRecord(
         enrolment=enrolment,
@@ -181,7 +191,7 @@ def _enrolment_record(
         model.Event(id=e.id, type=e.type, step_id=e.step_id, occurred_at=e.occurred_at, data=e.data)
         for e in events
     ]
-    result = progress(programme, rule_events)
+    result = progress(programme, [*rule_events, *verdicts])
     ignored = {i.event_id for i in result.ignored_events}
     record.result = result
     record.quizzes = evidence.quiz_attempts(programme, events, ignored)

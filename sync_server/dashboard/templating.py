@@ -21,6 +21,9 @@ ALL_ROLES = frozenset(Role)
 # Who may read participant records: content staff publish packs and see only aggregates.
 CASEWORK_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
 ADMIN_ROLES = frozenset({Role.ADMIN})
+# Who may take records away in bulk (exports), and who publishes content packs.
+EXPORT_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+CONTENT_ROLES = frozenset({Role.CONTENT, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,15 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Overview", f"{PREFIX}/", ALL_ROLES),
     NavItem("Participants", f"{PREFIX}/participants", CASEWORK_ROLES),
+    NavItem("Review queue", f"{PREFIX}/review", CASEWORK_ROLES),
+    NavItem("Deadlines", f"{PREFIX}/deadlines", CASEWORK_ROLES),
+    NavItem("Outcomes", f"{PREFIX}/outcomes", CASEWORK_ROLES),
+    NavItem("Evaluation", f"{PREFIX}/evaluation", ALL_ROLES),
+    NavItem("Completion records", f"{PREFIX}/certificates", CASEWORK_ROLES),
+    NavItem("Exports", f"{PREFIX}/exports", EXPORT_ROLES),
+    NavItem("Devices", f"{PREFIX}/devices", CASEWORK_ROLES),
+    NavItem("Content", f"{PREFIX}/content", CONTENT_ROLES),
+    NavItem("Staff", f"{PREFIX}/staff", ADMIN_ROLES),
     NavItem("Audit log", f"{PREFIX}/audit", ADMIN_ROLES),
 ]
 

@@ -116,11 +116,13 @@ def test_each_role_signs_in_walks_its_pages_and_signs_out(
     links = page.locator("header nav a")
     labels = [links.nth(i).inner_text() for i in range(links.count())]
     role, _ = STAFF[username]
+    casework = ["Overview", "Participants", "Review queue", "Deadlines", "Outcomes", "Evaluation"]
     expected = {
-        "officer": ["Overview", "Participants"],
-        "supervisor": ["Overview", "Participants"],
-        "admin": ["Overview", "Participants", "Audit log"],
-        "content": ["Overview"],
+        "officer": [*casework, "Completion records", "Devices"],
+        "supervisor": [*casework, "Completion records", "Exports", "Devices"],
+        "admin": [*casework, "Completion records", "Exports", "Devices", "Content", "Staff"]
+        + ["Audit log"],
+        "content": ["Overview", "Evaluation", "Content"],
     }[role.value]
     assert labels == expected
 

@@ -1,0 +1,382 @@
+"""Completion certificates: issuing a signed record and its PDF for a completed enrolment,
+and checking a code or an uploaded file against what was issued."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sync_server.dashboard import certificate_pdf
+from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.certificate_keys import SigningKey
+from sync_server.dashboard.certificate_models import Certificate
+from sync_server.dashboard.certificate_pdf import Facts
+from sync_server.dashboard.scope import force_filter, may_see_force
+from sync_server.models import Enrolment, EnrolmentStatus, Force, PackRelease, Participant, Site
+from sync_server.services.admin import audit
+
+PAGE_SIZE = 50
+RECORD_FORMAT = 1
+# Crockford's base32: 12 characters carry 60 random bits.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_LENGTH = 12
+# What people misread or mistype, as Crockford decoding reads it.
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
+def normalise_code(text: str) -> str | None:
+    """The code as stored, from what someone typed (any case, spaces, dashes); None if it
+    cannot be one."""
+    raw = "".join(c for c in text.upper() if c.isalnum()).translate(_READ_AS)
+    if len(raw) != _CODE_LENGTH or any(c not in _ALPHABET for c in raw):
+        return None
+    return "-".join(raw[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def canonical(record: dict[str, Any]) -> str:
+    """The one text of a record that is signed and stored."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_of(facts: Facts, *, document_sha256: str, key_id: str) -> dict[str, Any]:
+    return {
+        "format": RECORD_FORMAT,
+        "code": facts.code,
+        "enrolment": facts.enrolment_id,
+        "participant": {"first_name": facts.first_name, "reference": facts.reference},
+        "programme": {
+            "id": facts.programme_id,
+            "title": facts.programme_title,
+            "version": facts.version,
+        },
+        "completed_at": _iso(facts.completed_at),
+        "force": {"id": facts.force_id, "name": facts.force_name},
+        "issued_at": _iso(facts.issued_at),
+        "document_sha256": document_sha256,
+        "key": key_id,
+    }
+
+
+@dataclass(frozen=True)
+class SignedFacts:
+    """What a verified record says, for display."""
+
+    code: str
+    first_name: str
+    reference: str
+    programme_title: str
+    programme_id: str
+    version: int
+    completed_at: datetime
+    force_id: str
+    force_name: str
+    issued_at: datetime
+    document_sha256: str
+
+
+def _signed_facts(record: dict[str, Any]) -> SignedFacts:
+    return SignedFacts(
+        code=record["code"],
+        first_name=record["participant"]["first_name"],
+        reference=record["participant"]["reference"],
+        programme_title=record["programme"]["title"],
+        programme_id=record["programme"]["id"],
+        version=record["programme"]["version"],
+        completed_at=datetime.fromisoformat(record["completed_at"]),
+        force_id=record["force"]["id"],
+        force_name=record["force"]["name"],
+        issued_at=datetime.fromisoformat(record["issued_at"]),
+        document_sha256=record["document_sha256"],
+    )
+
+
+# --- the list of completion records --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompletedRow:
+    enrolment_id: str
+    participant_id: str
+    first_name: str
+    reference: str
+    site: str
+    programme: str
+    version: int | None
+    completed_at: datetime | None
+    code: str | None
+
+
+@dataclass
+class CompletedPage:
+    page: int
+    total: int
+    rows: list[CompletedRow] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def completed(s: Session, *, staff: Staff, page: int) -> CompletedPage:
+    """Completed enrolments of the staff member's force, newest first, with any certificate."""
+    where = [Enrolment.status == EnrolmentStatus.COMPLETE, force_filter(staff, Enrolment.force_id)]
+    total = s.scalar(select(func.count()).select_from(Enrolment).where(*where)) or 0
+    rows = s.execute(
+        select(
+            Enrolment.id,
+            Participant.id,
+            Participant.first_name,
+            Participant.force_reference,
+            Site.name,
+            func.coalesce(PackRelease.title, Enrolment.programme_id),
+            Enrolment.programme_version,
+            Enrolment.completed_at,
+            Certificate.code,
+        )
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .join(Site, Site.id == Enrolment.site_id)
+        .outerjoin(
+            PackRelease,
+            and_(
+                PackRelease.pack_id == Enrolment.programme_id,
+                PackRelease.version == Enrolment.programme_version,
+            ),
+        )
+        .outerjoin(Certificate, Certificate.enrolment_id == Enrolment.id)
+        .where(*where)
+        .order_by(Enrolment.completed_at.desc(), Enrolment.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return CompletedPage(page=page, total=total, rows=[CompletedRow(*row) for row in rows])
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+def issue(
+    s: Session,
+    *,
+    key: SigningKey,
+    staff: Staff,
+    enrolment_id: str,
+    verify_url: str,
+    zone: str,
+    now: datetime,
+) -> Certificate | None:
+    """The enrolment's certificate, signed and rendered on first request; None when the
+    enrolment is not a completed one of the staff member's force."""
+    enrolment = s.get(Enrolment, enrolment_id)
+    if (
+        enrolment is None
+        or not may_see_force(staff, enrolment.force_id)
+        or enrolment.status != EnrolmentStatus.COMPLETE
+        or enrolment.completed_at is None
+        or enrolment.programme_version is None
+    ):
+        return None
+    existing = s.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id))
+    if existing is not None:
+        return existing
+    participant = s.get(Participant, enrolment.participant_id)
+    force = s.get(Force, enrolment.force_id)
+    # Foreign keys guarantee both.
+    assert participant is not None
+    assert force is not None
+    title = s.scalar(
+        select(PackRelease.title).where(
+            PackRelease.pack_id == enrolment.programme_id,
+            PackRelease.version == enrolment.programme_version,
+        )
+    )
+    facts = Facts(
+        code=new_code(),
+        enrolment_id=enrolment.id,
+        first_name=participant.first_name,
+        reference=participant.force_reference,
+        programme_id=enrolment.programme_id,
+        programme_title=title or enrolment.programme_id,
+        version=enrolment.programme_version,
+        # The server's own reckoning from the events, not the kiosk's say-so.
+        completed_at=enrolment.completed_at,
+        force_id=force.id,
+        force_name=force.name,
+        issued_at=now,
+    )
+    document = certificate_pdf.render(
+        facts, verify_url=f"{verify_url}?code={facts.code}", zone=zone
+    )
+    digest = hashlib.sha256(document).hexdigest()
+    record = canonical(record_of(facts, document_sha256=digest, key_id=key.key_id))
+    certificate = Certificate(
+        code=facts.code,
+        enrolment_id=enrolment.id,
+        force_id=force.id,
+        record=record,
+        signature=key.sign(record.encode("utf-8")),
+        key_id=key.key_id,
+        document=document,
+        document_sha256=digest,
+        issued_at=now,
+        issued_by=staff.id,
+    )
+    try:
+        with s.begin_nested():
+            s.add(certificate)
+    except IntegrityError:
+        # Someone else issued it a moment ago: theirs is the certificate.
+        return s.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id))
+    audit(
+        s,
+        action="certificate.issued",
+        subject=certificate.code,
+        force_id=force.id,
+        now=now,
+        actor=staff.username,
+        details={"session": staff.session_id, "enrolment": enrolment.id},
+    )
+    return certificate
+
+
+def find(s: Session, *, staff: Staff, code: str) -> Certificate | None:
+    """The certificate with this code, if it belongs to the staff member's force."""
+    return s.scalar(
+        select(Certificate).where(
+            Certificate.code == code, force_filter(staff, Certificate.force_id)
+        )
+    )
+
+
+# --- checking ------------------------------------------------------------------------------
+
+
+class Result(enum.StrEnum):
+    GENUINE = "genuine"
+    NOT_GENUINE = "not_genuine"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    result: Result
+    message: str
+    # What the genuine certificate says, when there is one to show.
+    facts: SignedFacts | None = None
+
+    @property
+    def genuine(self) -> bool:
+        return self.result is Result.GENUINE
+
+
+def signed_facts(key: SigningKey, certificate: Certificate) -> SignedFacts | None:
+    """The record's facts if its signature holds and it is the record of this row."""
+    if certificate.key_id != key.key_id or not key.verify(
+        certificate.record.encode("utf-8"), certificate.signature
+    ):
+        return None
+    try:
+        record = json.loads(certificate.record)
+        facts = _signed_facts(record)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if (
+        record.get("key") != key.key_id
+        or facts.code != certificate.code
+        or record.get("enrolment") != certificate.enrolment_id
+        or facts.force_id != certificate.force_id
+        or facts.document_sha256 != certificate.document_sha256
+    ):
+        return None
+    return facts
+
+
+TAMPERED = (
+    "Not genuine: the stored record of this certificate does not match the server's "
+    "signature. Do not rely on it, and tell an administrator."
+)
+
+
+def check_code(s: Session, *, key: SigningKey, staff: Staff, code: str) -> Verdict:
+    certificate = find(s, staff=staff, code=code)
+    if certificate is None:
+        return Verdict(
+            Result.NOT_GENUINE,
+            f"Not genuine: no certificate of yours has the code {code}. Check the code as "
+            "written on the certificate.",
+        )
+    facts = signed_facts(key, certificate)
+    if facts is None:
+        return Verdict(Result.NOT_GENUINE, TAMPERED)
+    return Verdict(
+        Result.GENUINE,
+        f"Genuine: certificate {code} was issued and signed by this server. Compare the "
+        "facts below with the paper copy.",
+        facts,
+    )
+
+
+def check_document(s: Session, *, key: SigningKey, staff: Staff, document: bytes) -> Verdict:
+    """Is this file, byte for byte, a certificate this server issued?"""
+    digest = hashlib.sha256(document).hexdigest()
+    certificate = s.scalar(
+        select(Certificate).where(
+            Certificate.document_sha256 == digest, force_filter(staff, Certificate.force_id)
+        )
+    )
+    if certificate is not None and certificate.document == document:
+        facts = signed_facts(key, certificate)
+        if facts is None:
+            return Verdict(Result.NOT_GENUINE, TAMPERED)
+        return Verdict(
+            Result.GENUINE,
+            f"Genuine and unaltered: this file is exactly certificate {certificate.code} as "
+            "issued and signed by this server.",
+            facts,
+        )
+    code = certificate_pdf.code_in(document)
+    claimed = find(s, staff=staff, code=code) if code else None
+    if claimed is None:
+        return Verdict(
+            Result.NOT_GENUINE,
+            "Not genuine: this file is not a certificate issued to your force by this server.",
+        )
+    facts = signed_facts(key, claimed)
+    if facts is None:
+        return Verdict(Result.NOT_GENUINE, TAMPERED)
+    return Verdict(
+        Result.NOT_GENUINE,
+        f"Not genuine: this file claims to be certificate {code} but has been altered since "
+        "it was issued. The genuine certificate states the facts below.",
+        facts,
+    )
+
+
+def audit_check(
+    s: Session, *, staff: Staff, method: str, verdict: Verdict, code: str | None, now: datetime
+) -> None:
+    audit(
+        s,
+        action="certificate.checked",
+        subject=verdict.facts.code if verdict.facts else code,
+        force_id=verdict.facts.force_id if verdict.facts else staff.force_id,
+        now=now,
+        actor=staff.username,
+        details={"session": staff.session_id, "method": method, "result": verdict.result.value},
+    )
