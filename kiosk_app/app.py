@@ -7,15 +7,20 @@ import logging.handlers
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-
-from kiosk_app.core.auth import LoginService
-from kiosk_app.core.clock import Clock, SystemClock
-from kiosk_app.core.library import PackLibrary
-from kiosk_app.core.session import KioskSession, LogoutReason
 from kiosk_app.store import keys
-from kiosk_app.store.db import Store, open_store
+
+# The services (SQLAlchemy, Alembic, argon2) are imported by `open_kiosk`, not here: the
+# kiosk paints its welcome screen before it opens the store (see kiosk_app.ui.main).
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+    from kiosk_app.core.auth import LoginService
+    from kiosk_app.core.clock import Clock
+    from kiosk_app.core.library import PackLibrary
+    from kiosk_app.core.session import KioskSession
+    from kiosk_app.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,8 @@ class KioskServices:
 
     def close(self) -> None:
         """Sign out whoever is there (journaling their time), close packs and the database."""
+        from kiosk_app.core.session import LogoutReason
+
         try:
             if self.session.signed_in is not None:
                 self.session.logout(reason=LogoutReason.OFFICER)
@@ -112,6 +119,12 @@ def open_kiosk(
     hasher: PasswordHasher | None = None,
 ) -> KioskServices:
     """Open (creating and migrating if need be) the kiosk under `data_dir` and wire services."""
+    from kiosk_app.core.auth import LoginService
+    from kiosk_app.core.clock import SystemClock
+    from kiosk_app.core.library import PackLibrary
+    from kiosk_app.core.session import KioskSession
+    from kiosk_app.store.db import open_store
+
     data_dir = Path(data_dir)
     keys.ensure_data_dir(data_dir)
     chosen = key_store if key_store is not None else key_store_for(data_dir, key_store_choice)

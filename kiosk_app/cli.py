@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import platformdirs
-from sqlalchemy import func, select
 
 from kiosk_app.app import KeyStoreChoice, KioskSetupError, configure_logging, open_kiosk
 from kiosk_app.store import keys
-from kiosk_app.store.db import StoreError
-from kiosk_app.store.models import Enrolment, InstalledPack, JournalEvent, Participant
+from kiosk_app.store.errors import StoreError
 
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("intervention-kiosk", appauthor=False))
+
+
+class LazyGroup(click.Group):
+    """Subcommands imported only when invoked (click's documented lazy-loading pattern), so
+    starting the kiosk window never pays for the sync client's imports."""
+
+    lazy = {"enrol": "kiosk_app.sync.cli:enrol"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, name = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), name)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +41,7 @@ class CliOptions:
     key_store: KeyStoreChoice
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.version_option(package_name="intervention-kiosk")
 @click.option(
     "--data-dir",
@@ -71,6 +88,11 @@ def main(ctx: click.Context, data_dir: Path, key_store: str, windowed: bool) -> 
 @click.pass_obj
 def status(options: CliOptions) -> None:
     """Open the kiosk store and print counts (no names, no answers)."""
+    # Imported here: the bare command shows its first screen before loading SQLAlchemy.
+    from sqlalchemy import func, select
+
+    from kiosk_app.store.models import Enrolment, InstalledPack, JournalEvent, Participant
+
     try:
         services = open_kiosk(options.data_dir, key_store_choice=options.key_store)
     except (StoreError, KioskSetupError, keys.KeyStoreError) as exc:

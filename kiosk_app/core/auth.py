@@ -19,13 +19,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from kiosk_app.core.clock import Clock
+from kiosk_app.core.pin import PIN_LENGTH as PIN_LENGTH  # re-exported
 from kiosk_app.store import journal, repos
 from kiosk_app.store.db import Store
 from kiosk_app.store.models import Participant
 
 log = logging.getLogger(__name__)
 
-PIN_LENGTH = 6
 WRONG_DETAILS = "That access code and PIN do not match. Please check them and try again."
 LOCKED_MESSAGE = "This account is locked. Please ask an officer to help you."
 # A stand-in so an unknown access code costs the same hash as a known one.

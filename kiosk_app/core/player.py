@@ -137,9 +137,11 @@ class ProgrammePlayer:
         following = self._neighbour(1)
         if following is None:
             return False
+        if self.step_state(following) is not StepStatus.LOCKED:
+            return True  # more events only ever unlock steps: no need to count the dwell
         pending = self._pending_view()
         if pending is None:
-            return self.step_state(following) is not StepStatus.LOCKED
+            return False
         with_view = progress(self.programme, [*self._events, pending])
         return with_view.step(following).status is not StepStatus.LOCKED
 
@@ -161,8 +163,11 @@ class ProgrammePlayer:
 
     def _move_to(self, step_id: str) -> str:
         viewing = self._view_start_ms
+        completed = self._completion_event_id
         try:
-            with self._unit() as s:
+            # Moving is bookkeeping (the dwell, the resume pointer): committed without an
+            # fsync so the next step shows at once; it still survives a crash of the app.
+            with self._unit(durable=False) as s:
                 self._end_view(s)
                 repos.set_resume_step(
                     s,
@@ -174,6 +179,8 @@ class ProgrammePlayer:
         except BaseException:
             self._view_start_ms = viewing  # nothing was recorded: the view goes on
             raise
+        if completed is None and self._completion_event_id is not None:
+            self._store.sync()  # the dwell completed the programme: that record is kept
         self._current = step_id
         if viewing is not None:
             self.view_started()
@@ -262,10 +269,10 @@ class ProgrammePlayer:
         return events, new_progress, completion_id
 
     @contextmanager
-    def _unit(self) -> Iterator[Session]:
+    def _unit(self, *, durable: bool = True) -> Iterator[Session]:
         """One action: its events and state commit together, and memory follows only then."""
         self._pending = []
-        with self._store.unit() as s:
+        with self._store.unit(durable=durable) as s:
             yield s
             staged = self._after_events(s)
         self._events, self._progress, self._completion_event_id = staged

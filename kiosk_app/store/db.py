@@ -12,23 +12,17 @@ from typing import Any
 import sqlcipher3  # type: ignore[import-untyped]  # ships no type hints
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk_app.store.errors import StoreError as StoreError  # re-exported
+from kiosk_app.store.errors import StoreKeyError
 from kiosk_app.store.keys import KeyStore, ensure_data_dir, load_or_create_key
 
 log = logging.getLogger(__name__)
 
 DB_FILE_NAME = "kiosk.db"
 BUSY_TIMEOUT_MS = 10_000
-
-
-class StoreError(Exception):
-    """The kiosk store cannot be opened or used."""
-
-
-class StoreKeyError(StoreError):
-    """The database exists but the key does not open it (wrong key, or not a kiosk database)."""
 
 
 def _connect(path: Path, key: bytes) -> Any:
@@ -88,6 +82,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def _driver(conn: Connection) -> Any:
+    """The sqlcipher3 connection under `conn` (reaching it starts no transaction)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
+
+
 class Store:
     """The open kiosk database: owns the engine and the session factory."""
 
@@ -101,10 +102,36 @@ class Store:
         return self.data_dir / DB_FILE_NAME
 
     @contextmanager
-    def unit(self) -> Iterator[Session]:
-        """One unit of work: begins, commits on success, rolls everything back on error."""
-        with self.sessions.begin() as session:
-            yield session
+    def unit(self, *, durable: bool = True) -> Iterator[Session]:
+        """One unit of work: begins, commits on success, rolls everything back on error.
+
+        `durable=False` commits with synchronous=NORMAL: in WAL mode that survives a crash
+        or SIGKILL of the process (the commit is in the OS's hands) but not a power cut
+        until the next durable commit or checkpoint, which syncs the WAL and so everything
+        committed before it, in order. Only for bookkeeping nobody was told is saved (the
+        player's step changes); anything acknowledged to the participant stays durable.
+        """
+        if durable:
+            with self.sessions.begin() as session:
+                yield session
+            return
+        with self.engine.connect() as conn:
+            raw = _driver(conn)
+            raw.execute("PRAGMA synchronous = NORMAL")  # before BEGIN: no transaction yet
+            try:
+                with self.sessions(bind=conn) as session, session.begin():
+                    yield session
+            finally:
+                try:
+                    raw.execute("PRAGMA synchronous = FULL")
+                except BaseException:
+                    conn.invalidate()  # never hand a NORMAL connection back to the pool
+                    raise
+
+    def sync(self) -> None:
+        """Make every unit committed so far durable, those with `durable=False` included."""
+        with self.engine.connect() as conn:
+            _driver(conn).execute("PRAGMA wal_checkpoint(FULL)").fetchall()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -146,6 +147,13 @@ class JournalEvent(Base):
     occurred_at: Mapped[datetime]
     monotonic_ms: Mapped[int]
     acked_at: Mapped[datetime | None]
+    # NULL: made here. Otherwise the device that made it: pulled from the server so that a
+    # participant can go on here (stored acknowledged; never pushed back).
+    origin_device_id: Mapped[str | None] = mapped_column(String(36))
+    origin_seq: Mapped[int | None]
+    # The server's answer once acknowledged: accepted, duplicate, conflict, rejected, pulled.
+    sync_status: Mapped[str | None] = mapped_column(String(16))
+    sync_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class Counter(Base):
@@ -178,3 +186,41 @@ class ResumePointer(Base):
     enrolment_id: Mapped[str] = mapped_column(ForeignKey("enrolments.id"), primary_key=True)
     step_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+
+
+class SyncState(Base):
+    """Where sync stands (a single row): the pull cursor, the backoff, the last outcome."""
+
+    __tablename__ = "sync_state"
+
+    row: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    pull_cursor: Mapped[str] = mapped_column(String(200), default="")
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    # Consecutive failed syncs that are worth retrying, and when the next may start.
+    failures: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Server clock minus device clock, learned from the server, for signature `created`.
+    clock_offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class CatalogueEntry(Base):
+    """A pack release the server offers this kiosk (and whether it was withdrawn)."""
+
+    __tablename__ = "catalogue"
+
+    pack_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(35))
+    family: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(2048))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The ETag of a partly downloaded file, so the download resumes only on the same bytes.
+    partial_etag: Mapped[str | None] = mapped_column(String(200))
+    # Why the last attempt to install it failed (plain words), if it did.
+    problem: Mapped[str | None] = mapped_column(String(500))

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kiosk_app.store.models import (
+    CatalogueEntry,
     Device,
     Draft,
     Enrolment,
@@ -17,6 +18,7 @@ from kiosk_app.store.models import (
     Participant,
     ResumePointer,
     SettingsRow,
+    SyncState,
 )
 from sync_server.protocol import Settings
 
@@ -225,3 +227,32 @@ def set_resume_step(
     row.step_id = step_id
     row.updated_at = at
     s.flush()
+
+
+# --- sync state and the pack catalogue (the sync client's) --------------------------------
+
+
+def sync_state(s: Session) -> SyncState:
+    """The sync client's single state row, created on first use."""
+    row = s.get(SyncState, 1)
+    if row is None:
+        row = SyncState(row=1, pull_cursor="", failures=0, clock_offset_seconds=0.0)
+        s.add(row)
+        s.flush()
+    return row
+
+
+def catalogue(s: Session) -> Sequence[CatalogueEntry]:
+    return s.scalars(
+        select(CatalogueEntry).order_by(CatalogueEntry.pack_id, CatalogueEntry.version)
+    ).all()
+
+
+def catalogue_entry(s: Session, *, pack_id: str, version: int) -> CatalogueEntry | None:
+    return s.get(CatalogueEntry, (pack_id, version))
+
+
+def installed_packs(s: Session) -> Sequence[InstalledPack]:
+    return s.scalars(
+        select(InstalledPack).order_by(InstalledPack.pack_id, InstalledPack.version)
+    ).all()

@@ -7,18 +7,20 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk_app.app import KeyStoreChoice, KioskServices, open_kiosk
-from kiosk_app.ui.i18n import Translations
-from kiosk_app.ui.kiosk_window import KioskWindow, add_participant_screens
-from kiosk_app.ui.presenter import KioskPresenter
+from kiosk_app.app import KeyStoreChoice
+from kiosk_app.ui.boot import BootScreens, Loader
+from kiosk_app.ui.kiosk_window import add_participant_screens
 from kiosk_app.ui.speech import Speaker
 from kiosk_app.ui.tasks import TaskRunner
-from kiosk_app.ui.theme import apply_theme
-from kiosk_app.ui.viewmodels import AccessibilityOptions
+
+# The presenter pulls in the core (SQLAlchemy): imported once the welcome screen is up.
+if TYPE_CHECKING:
+    from kiosk_app.app import KioskServices
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,24 @@ class RunOptions:
 
 
 class KioskUi:
-    """The window and presenter over open services; `close()` signs out and stops everything."""
+    """The window and presenter over open services; `close()` signs out and stops everything.
 
-    def __init__(self, app: QApplication, services: KioskServices) -> None:
+    Given `boot` (the window already showing welcome or login), the presenter takes over
+    from it where the person is; without, it builds the window and starts at welcome.
+    """
+
+    def __init__(
+        self, app: QApplication, services: KioskServices, *, boot: BootScreens | None = None
+    ) -> None:
+        from kiosk_app.ui.presenter import KioskPresenter
+
         self.services = services
-        self.translations = Translations(app)
-        self.translations.switch_to("en")
-        apply_theme(app, AccessibilityOptions())
-        self.window = KioskWindow(app)
+        fresh = boot is None
+        if boot is None:
+            boot = BootScreens(app)
+            boot.hand_over()
+        self.translations = boot.translations
+        self.window = boot.window
         self.screens = add_participant_screens(self.window)
         self.runner = TaskRunner()
         self.speaker = Speaker()
@@ -53,7 +65,10 @@ class KioskUi:
             app=app,
             speaker=self.speaker,
         )
-        self.presenter.start()
+        if fresh:
+            self.presenter.start()
+        else:
+            self.presenter.take_over(boot.hand_over())
 
     def close(self) -> None:
         self.runner.wait()
@@ -79,25 +94,62 @@ def _quit_on_signals(app: QApplication) -> QTimer:
     return wake
 
 
+def _open_services(options: RunOptions) -> KioskServices:
+    """On the loader thread: open the store (migrating if need be) and warm the presenter."""
+    from kiosk_app.app import open_kiosk
+
+    services = open_kiosk(options.data_dir, key_store_choice=options.key_store)
+    try:
+        import kiosk_app.ui.presenter  # noqa: F401  # imported here, off the GUI thread
+    except BaseException:
+        services.close()
+        raise
+    return services
+
+
 def run(options: RunOptions) -> int:
-    """Start the kiosk on `options.data_dir` and run until told to stop; the exit status."""
+    """Start the kiosk on `options.data_dir` and run until told to stop; the exit status.
+
+    The window shows welcome first; the store opens on a worker thread meanwhile, and the
+    presenter takes over when it is open. A store that cannot be opened ends the run with
+    its error, raised here as before.
+    """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Intervention Kiosk")
-    services = open_kiosk(options.data_dir, key_store_choice=options.key_store)
+    boot = BootScreens(app)
+    loader = Loader(lambda: _open_services(options))
+    ui: KioskUi | None = None
+
+    def attach() -> None:
+        nonlocal ui
+        if loader.error is not None:
+            log.error("the kiosk store could not be opened", exc_info=loader.error)
+            app.exit(1)
+            return
+        ui = KioskUi(app, loader.result, boot=boot)
+        log.info("kiosk services ready")
+
+    loader.done.connect(attach)
+    wake = _quit_on_signals(app)
+    if options.windowed:  # for development; still refuses to close (Ctrl+C ends it)
+        boot.window.resize(1280, 800)
+        boot.window.show()
+    else:
+        boot.window.enter_kiosk_mode()
+    boot.start()
+    loader.start()
+    log.info("kiosk started")
     try:
-        ui = KioskUi(app, services)
-        wake = _quit_on_signals(app)
-        if options.windowed:  # for development; still refuses to close (Ctrl+C ends it)
-            ui.window.resize(1280, 800)
-            ui.window.show()
-        else:
-            ui.window.enter_kiosk_mode()
-        log.info("kiosk started")
         status = app.exec()
         wake.stop()
-        ui.close()
+        if ui is not None:
+            ui.close()
     finally:
-        services.close()
+        loader.join()  # stopped while the store was opening: close it all the same
+        if loader.result is not None:
+            loader.result.close()
+    if loader.error is not None:
+        raise loader.error
     log.info("kiosk stopped")
     return int(status)

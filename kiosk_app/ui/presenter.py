@@ -105,6 +105,14 @@ class KioskPresenter(QObject):
             self._window.welcome.set_languages(self._translations.language_options())
         self._reset_screens()
 
+    def take_over(self, pending_sign_in: tuple[str, str] | None = None) -> None:
+        """Carry on from the boot screens (welcome or login, shown before the store opened)."""
+        self._apply_accessibility(self._window.welcome.accessibility())
+        if self._window.current_screen() == ScreenName.LOGIN:
+            self.idle.start()
+            if pending_sign_in is not None:
+                self._sign_in(*pending_sign_in)
+
     def sign_out(self, reason: LogoutReason) -> None:
         """Whatever the reason, end with nothing of this person on screen and their work saved."""
         self._generation += 1

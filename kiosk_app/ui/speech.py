@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QIODevice, QObject, Signal
-from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtTextToSpeech import QTextToSpeech
 
-from kiosk_app.ui.steps.playback import PackPlayer, Reader
+# QtMultimedia and QtTextToSpeech load only when something is read aloud: a kiosk that
+# never does keeps them (and their plugins) out of its start-up time and memory.
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QMediaPlayer
+    from PySide6.QtTextToSpeech import QTextToSpeech
+
+    from kiosk_app.ui.steps.playback import PackPlayer, Reader
 
 log = logging.getLogger(__name__)
 
-_TTS_BUSY = (
-    QTextToSpeech.State.Speaking,
-    QTextToSpeech.State.Synthesizing,
-    QTextToSpeech.State.Paused,
-)
+
+def _tts_busy(state: QTextToSpeech.State) -> bool:
+    from PySide6.QtTextToSpeech import QTextToSpeech
+
+    busy = (
+        QTextToSpeech.State.Speaking,
+        QTextToSpeech.State.Synthesizing,
+        QTextToSpeech.State.Paused,
+    )
+    return state in busy
 
 
 class Speaker(QObject):
@@ -74,7 +84,7 @@ class Speaker(QObject):
         """Stop speaking at once (next step, a break, logout)."""
         if self._narrator is not None:
             self._narrator.stop()
-        if self._tts is not None and self._tts.state() in _TTS_BUSY:
+        if self._tts is not None and _tts_busy(self._tts.state()):
             self._tts.stop()
 
     def is_speaking(self) -> bool:
@@ -97,6 +107,8 @@ class Speaker(QObject):
 
     def _engine(self) -> QTextToSpeech:
         if self._tts is None:
+            from PySide6.QtTextToSpeech import QTextToSpeech
+
             name = self._engine_name
             self._tts = QTextToSpeech(name, self) if name else QTextToSpeech(self)
             self._tts.stateChanged.connect(self._on_tts_state)
@@ -104,6 +116,8 @@ class Speaker(QObject):
         return self._tts
 
     def _load_narration(self, source: QIODevice | Reader, url_hint: str) -> PackPlayer:
+        from kiosk_app.ui.steps.playback import PackPlayer
+
         narrator = PackPlayer(parent=self)
         narrator.media.playbackStateChanged.connect(self._on_narration_state)
         narrator.load(source, url_hint)
@@ -118,6 +132,8 @@ class Speaker(QObject):
             self._set_speaking(False)
 
     def _on_tts_state(self, state: QTextToSpeech.State) -> None:
+        from PySide6.QtTextToSpeech import QTextToSpeech
+
         self._set_speaking(
             state in (QTextToSpeech.State.Speaking, QTextToSpeech.State.Synthesizing)
         )
@@ -128,6 +144,8 @@ class Speaker(QObject):
         self._set_speaking(False)
 
     def _on_narration_state(self, state: QMediaPlayer.PlaybackState) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+
         self._set_speaking(state is QMediaPlayer.PlaybackState.PlayingState)
 
     def _set_speaking(self, speaking: bool) -> None:

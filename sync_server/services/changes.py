@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from sync_server import models
+from sync_server import models, protocol
+from sync_server.db import sqlite_timestamp
 
 
 def record_change(
@@ -25,3 +28,65 @@ def record_change(
             kind=kind, entity_id=entity_id, force_id=force_id, site_id=site_id, op=op, at=at
         )
     )
+
+
+# Events that change a participant rather than an enrolment's progress; the participant's
+# state travels as a "participant" change instead.
+_PARTICIPANT_EVENTS = frozenset(
+    {
+        "pin.changed",
+        "pin.reset",
+        "participant.unlocked",
+        "login.failed",
+        "session.started",
+        "session.ended",
+    }
+)
+
+
+def record_events(
+    s: Session,
+    *,
+    device: models.Device,
+    events: Iterable[protocol.SyncEvent],
+    at: datetime,
+) -> int:
+    """Append an "event" change for each newly stored progress event of an enrolment.
+
+    Other devices of the site pull them, so a participant can go on with a programme on
+    another kiosk; the pushing device skips its own. Call in the ingest transaction, after
+    the events are stored and under the change-log lock. Answers how many were recorded.
+    """
+    rows = [
+        {
+            "kind": models.ChangeKind.EVENT,
+            "entity_id": event.id,
+            "force_id": device.force_id,
+            "site_id": device.site_id,
+            "op": "upsert",
+            "at": at,
+        }
+        for event in sorted(events, key=lambda e: (e.seq, e.id))
+        if event.enrolment_id is not None and event.type not in _PARTICIPANT_EVENTS
+    ]
+    if rows and s.get_bind().dialect.name == "sqlite":
+        # A push stores up to 1,000 of these: one driver executemany, as ingest stores events.
+        stamp = sqlite_timestamp(at)
+        s.connection().exec_driver_sql(
+            "INSERT INTO changes (force_id, site_id, kind, entity_id, op, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r["force_id"],
+                    r["site_id"],
+                    models.ChangeKind.EVENT.value,
+                    r["entity_id"],
+                    "upsert",
+                    stamp,
+                )
+                for r in rows
+            ],
+        )
+    elif rows:
+        s.execute(insert(models.Change), rows)
+    return len(rows)

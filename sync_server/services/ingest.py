@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, select, text
@@ -14,8 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sync_server import models, protocol
+from sync_server.db import sqlite_timestamp
 from sync_server.services import effects
-from sync_server.services.changes import record_change
+from sync_server.services.changes import record_change, record_events
 
 # Serialises change-log writers on PostgreSQL so change sequence numbers commit in order
 # and a pull never skips a row committed late with a lower number.
@@ -82,6 +83,9 @@ def push(
                 site_id=device.site_id,
                 at=received_at,
             )
+        # Other kiosks of the site receive these events on their next pull, so a participant
+        # can carry on where they stopped on any of them.
+        record_events(s, device=device, events=stored, at=received_at)
     return [results[e.id] for e in events]
 
 
@@ -270,15 +274,6 @@ _SQLITE_INSERT = (
     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO NOTHING"
 )
-
-
-def sqlite_timestamp(value: datetime) -> str:
-    """A UTC timestamp as SQLAlchemy's SQLite DateTime stores it (tests hold the two equal)."""
-    utc = value.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
-    )
 
 
 def _sqlite_executemany(

@@ -44,7 +44,15 @@ def changes_since(
     changes: list[protocol.Change] = []
     if cursor == 0:
         changes.append(_settings_change(s, device, seq=1, settings=settings))
+    foreign = _foreign_events(
+        s, device, [r.entity_id for r in latest.values() if r.kind == models.ChangeKind.EVENT]
+    )
     for row in latest.values():
+        if row.kind == models.ChangeKind.EVENT:
+            change = foreign.get(row.entity_id)
+            if change is not None:
+                changes.append(change.model_copy(update={"seq": row.seq}))
+            continue
         change = _render(s, device, row, settings)
         if change is not None:
             changes.append(change)
@@ -74,7 +82,45 @@ def _render(
         return _upsert(row, enrolment_state(enrolment).model_dump(mode="json"))
     if kind in (models.ChangeKind.CATALOGUE, models.ChangeKind.REVOCATION):
         return _pack_change(s, device, row, settings)
+    if kind is models.ChangeKind.REVIEW:
+        return _review_change(s, device, row)
     return _settings_change(s, device, seq=row.seq, settings=settings)
+
+
+def _foreign_events(
+    s: Session, device: models.Device, event_ids: list[str]
+) -> dict[str, protocol.Change]:
+    """The stored events among `event_ids` that another device pushed for an enrolment still
+    at this device's site, as "event" changes (seq filled in by the caller); one query."""
+    if not event_ids:
+        return {}
+    rows = s.scalars(
+        select(models.Event)
+        .join(models.Enrolment, models.Enrolment.id == models.Event.enrolment_id)
+        .where(
+            models.Event.id.in_(event_ids),
+            models.Event.device_id != device.id,
+            models.Enrolment.site_id == device.site_id,
+        )
+    )
+    found: dict[str, protocol.Change] = {}
+    for event in rows:
+        wire = protocol.SyncEvent(
+            id=event.id,
+            device_id=event.device_id,
+            seq=event.seq,
+            participant_id=event.participant_id,
+            enrolment_id=event.enrolment_id,
+            type=event.type,  # type: ignore[arg-type]  # stored only after validation
+            step_id=event.step_id,
+            data=event.data,
+            occurred_at=event.occurred_at,
+            monotonic_ms=event.monotonic_ms,
+        )
+        found[event.id] = protocol.Change(
+            seq=1, kind="event", op="upsert", id=event.id, data=wire.model_dump(mode="json")
+        )
+    return found
 
 
 def _upsert(row: models.Change, data: dict[str, JsonValue]) -> protocol.Change:
@@ -92,6 +138,8 @@ _WIRE_KINDS: dict[models.ChangeKind, protocol.ChangeKind] = {
     models.ChangeKind.CATALOGUE: "catalogue",
     models.ChangeKind.REVOCATION: "revocation",
     models.ChangeKind.SETTINGS: "settings",
+    models.ChangeKind.EVENT: "event",
+    models.ChangeKind.REVIEW: "review",
 }
 
 
@@ -126,6 +174,32 @@ def enrolment_state(e: models.Enrolment) -> protocol.EnrolmentState:
         status=e.status.value,
         progress_percent=e.progress_percent,
         completed_at=e.completed_at,
+    )
+
+
+def _review_change(s: Session, device: models.Device, row: models.Change) -> protocol.Change:
+    """An officer's verdict, named by the submission it judges, for the participant's site."""
+    found = s.execute(
+        select(models.Review, models.Enrolment)
+        .join(models.Enrolment, models.Enrolment.id == models.Review.enrolment_id)
+        .where(models.Review.submission_event_id == row.entity_id)
+    ).one_or_none()
+    if found is None or found[1].site_id != device.site_id:
+        return _delete(row)
+    review, enrolment = found
+    return _upsert(row, review_verdict(review, enrolment).model_dump(mode="json"))
+
+
+def review_verdict(review: models.Review, enrolment: models.Enrolment) -> protocol.ReviewVerdict:
+    # The reviewer is not named: devices never learn who the staff are.
+    return protocol.ReviewVerdict(
+        submission_id=review.submission_event_id,
+        participant_id=enrolment.participant_id,
+        enrolment_id=enrolment.id,
+        step_id=review.step_id,
+        verdict="accepted" if review.verdict == "accepted" else "returned",
+        comment=review.comment,
+        reviewed_at=review.at,
     )
 
 

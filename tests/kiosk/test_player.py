@@ -25,7 +25,7 @@ from kiosk_app.store import journal, keys, repos
 from kiosk_app.store.db import Store, open_store
 from kiosk_app.store.models import Enrolment, JournalEvent
 from tests.kiosk.test_auth import CODE, GIVEN_PIN, HASHER
-from tests.support.journeys import finishing_events
+from tests.support.kiosk import do_step
 
 SAMPLE = Path(__file__).resolve().parents[2] / "content_packs" / "library" / "alcohol-and-you"
 PARTICIPANT = "0b7d6c5e-1111-4000-8000-000000000001"
@@ -123,20 +123,7 @@ def player(store: Store, clock: ManualClock, programme: model.Programme) -> Prog
 
 def finish_current(player: ProgrammePlayer, clock: ManualClock) -> None:
     """Do what a diligent participant does on the current step (tests/support/journeys)."""
-    step = player.current_step
-    for _kind, data in finishing_events(step):
-        if isinstance(step, model.ReadingStep):
-            clock.advance(data["dwell_ms"] / 1000)
-        elif isinstance(step, model.AudioStep | model.VideoStep):
-            player.media_played(fraction=data["fraction"])
-        elif isinstance(step, model.QuizStep):
-            assert player.answer_quiz(data["answers"]).passed
-        elif isinstance(step, model.ReflectionStep | model.LetterStep):
-            assert player.submit_text(data["text"]).accepted
-        elif isinstance(step, model.PledgeStep):
-            assert player.save_pledge(data["items"]).accepted
-        else:
-            player.confirm_checkpoint()
+    do_step(player, clock)
 
 
 def walk_to(player: ProgrammePlayer, clock: ManualClock, step_id: str) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from kiosk_app.core.clock import ManualClock
 from kiosk_app.store import journal, keys, repos
-from kiosk_app.store.db import DB_FILE_NAME, Store, StoreKeyError, open_store
+from kiosk_app.store.db import DB_FILE_NAME, Store, open_store
+from kiosk_app.store.errors import StoreKeyError
 from kiosk_app.store.models import JournalEvent, Participant
 
 SECRET_NAME = "Zanzibarina"

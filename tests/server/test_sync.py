@@ -12,8 +12,8 @@ from sqlalchemy.dialects import sqlite
 
 from content_packs import authoring, pack
 from sync_server import models, protocol
-from sync_server.db import SessionFactory
-from sync_server.services import ingest, packs
+from sync_server.db import SessionFactory, sqlite_timestamp
+from sync_server.services import packs
 from sync_server.settings import Settings
 from tests.support.device import TestDevice
 from tests.support.journeys import whole_programme
@@ -155,7 +155,7 @@ def test_the_fast_sqlite_row_stores_times_as_sqlalchemy_does(moment: datetime) -
     dialect = sqlite.dialect()
     bind = column.type.dialect_impl(dialect).bind_processor(dialect)
     assert bind is not None
-    assert ingest.sqlite_timestamp(moment) == bind(moment)
+    assert sqlite_timestamp(moment) == bind(moment)
 
 
 def test_same_id_other_content_is_a_final_conflict(kiosk: TestDevice, world: World) -> None:
@@ -382,3 +382,15 @@ def test_language_versions_of_a_programme_share_a_family_in_the_catalogue(
         (PROGRAMME_ID, "en", PROGRAMME_ID),
         (PROGRAMME_ID, "pl", f"{PROGRAMME_ID}-pl"),
     }
+
+
+def test_a_signed_request_records_when_the_device_was_last_seen(
+    kiosk: TestDevice, world: World
+) -> None:
+    before = datetime.now(UTC)
+    kiosk.pull_all()
+    with world.sessions() as s:
+        device = s.get(models.Device, kiosk.device_id)
+    assert device is not None
+    assert device.last_seen_at is not None
+    assert device.last_seen_at >= before - timedelta(seconds=1)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QIODevice
-from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QWidget
 
 from content_packs import model
@@ -18,11 +17,14 @@ from kiosk_app.core.player import PlayerError, ProgrammePlayer
 from kiosk_app.ui.presenters import messages
 from kiosk_app.ui.presenters.autosave import Autosave
 from kiosk_app.ui.steps.checkpoint import CheckpointContent, CheckpointView
-from kiosk_app.ui.steps.media import MediaContent, MediaView, ReaderDevice
 from kiosk_app.ui.steps.pledge import PledgeContent, PledgeView
 from kiosk_app.ui.steps.quiz import QuestionContent, QuizContent, QuizResult, QuizView
 from kiosk_app.ui.steps.reading import ReadingContent, ReadingView
 from kiosk_app.ui.steps.text_entry import TextEntryContent, TextEntryView
+
+# QtMultimedia loads with the first audio, video or narrated step, not with the presenter.
+if TYPE_CHECKING:
+    from kiosk_app.ui.steps.playback import ReaderDevice
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class StepBinding:
 
 def _member_device(pack: Pack, name: str) -> ReaderDevice:
     """A QIODevice over a pack member: decrypted block by block on demand, never to disk."""
+    from kiosk_app.ui.steps.playback import ReaderDevice
+
     device = ReaderDevice(pack.open_member(name))
     if not device.open_for_reading():
         raise OSError(f"cannot open pack member {name} for playing")
@@ -100,6 +104,10 @@ class StepViewFactory:
         return binding
 
     def _media(self, step: model.AudioStep | model.VideoStep) -> StepBinding:
+        from PySide6.QtMultimedia import QMediaPlayer
+
+        from kiosk_app.ui.steps.media import MediaContent, MediaView
+
         view = MediaView()
         view.set_content(
             MediaContent(

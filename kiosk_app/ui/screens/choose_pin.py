@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk_app.core.auth import PIN_LENGTH
+from kiosk_app.core.pin import PIN_LENGTH
 from kiosk_app.ui.steps.common import button, label
 from kiosk_app.ui.viewmodels import KeypadMode
 from kiosk_app.ui.widgets.keypad import Keypad

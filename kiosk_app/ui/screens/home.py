@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk_app.core.home import EnrolmentSummary
 from kiosk_app.ui.steps.common import button, label, name_scroll_bars
+
+if TYPE_CHECKING:  # the core (SQLAlchemy) is not imported before the first screen shows
+    from kiosk_app.core.home import EnrolmentSummary
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,8 +106,11 @@ class StepFrame(QWidget):
     def set_position(self, number: int, total: int) -> None:
         """Where the step sits in the programme (1-based), for the progress bar."""
         self._number, self._total = number, max(1, total)
+        # QProgressBar.setValue repaints at once; the new step paints it with everything else.
+        self._progress.setUpdatesEnabled(False)
         self._progress.setRange(0, self._total)
         self._progress.setValue(min(number, self._total))
+        self._progress.setUpdatesEnabled(True)
         self._retranslate()
 
     def set_next_enabled(self, enabled: bool) -> None:

@@ -1,0 +1,112 @@
+"""The first seconds: welcome and login on screen while the store opens on a worker thread.
+
+Neither screen needs any data, so the window is shown before SQLAlchemy, Alembic and the
+services are even imported (DESIGN.md §7 cold start). Until the presenter takes over,
+`BootScreens` moves between welcome and login and keeps a sign-in asked for too early.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from kiosk_app.ui.i18n import Translations
+from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
+from kiosk_app.ui.theme import apply_theme
+from kiosk_app.ui.viewmodels import AccessibilityOptions
+
+log = logging.getLogger(__name__)
+
+
+class BootScreens(QObject):
+    """The kiosk window with working welcome and login screens, before any service is open."""
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__()
+        self.app = app
+        self.translations = Translations(app)
+        self.translations.switch_to("en")
+        apply_theme(app, AccessibilityOptions())
+        self.window = KioskWindow(app)
+        self.pending_sign_in: tuple[str, str] | None = None
+        w = self.window
+        self._links: list[tuple[Any, Callable[..., object]]] = [
+            (w.welcome.start_requested, self._show_login),
+            (w.welcome.language_chosen, self.translations.switch_to),
+            (w.welcome.accessibility_changed, lambda o: apply_theme(app, o)),
+            (w.login.login_requested, self._hold_sign_in),
+            (w.login.back_requested, self._show_welcome),
+        ]
+        for signal, slot in self._links:
+            signal.connect(slot)
+
+    def start(self) -> None:
+        """Offer the languages and show the welcome screen."""
+        self.window.welcome.set_languages(self.translations.language_options())
+        self._show(ScreenName.WELCOME)
+
+    def hand_over(self) -> tuple[str, str] | None:
+        """Stop driving the screens; the sign-in asked for meanwhile, if any."""
+        for signal, slot in self._links:
+            signal.disconnect(slot)
+        self._links.clear()
+        pending, self.pending_sign_in = self.pending_sign_in, None
+        return pending
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _show(self, name: ScreenName) -> None:
+        self.window.show_screen(name)
+        QTimer.singleShot(0, self, lambda: self._announce(name))
+
+    def _announce(self, name: ScreenName) -> None:
+        # The same line the presenter logs (benchmarks and the screenshot test wait for it).
+        if self._links and self.window.current_screen() == name:
+            log.info("screen shown: %s", name.value)
+
+    def _show_login(self) -> None:
+        self.window.login.clear()
+        self._show(ScreenName.LOGIN)
+
+    def _show_welcome(self) -> None:
+        self.pending_sign_in = None
+        self.window.login.keypad.set_locked(False)
+        self.window.login.clear()
+        self._show(ScreenName.WELCOME)
+
+    def _hold_sign_in(self, access_code: str, pin: str) -> None:
+        # The store is still opening: checked as soon as the presenter takes over.
+        self.window.login.keypad.set_locked(True)
+        self.pending_sign_in = (access_code, pin)
+
+
+class Loader(QObject):
+    """Runs `work()` on a plain thread; `done` fires on the GUI thread when it has finished."""
+
+    done = Signal()
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        super().__init__()
+        self._work = work
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kiosk-open", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread.ident is not None:  # started
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self.result = self._work()
+        except BaseException as exc:  # delivered to the GUI thread, never lost in the worker
+            self.error = exc
+        self.done.emit()

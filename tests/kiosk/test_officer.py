@@ -1,0 +1,219 @@
+"""Officer services offline: registration journals what the server expects; PIN reset; unlock."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from content_packs import age, authoring, pack, signing
+from kiosk_app.core.auth import LoginOutcome, LoginService, pin_problem
+from kiosk_app.core.clock import ManualClock
+from kiosk_app.core.officer import Credentials, OfficerError, OfficerService, temporary_pin
+from kiosk_app.store import keys, repos
+from kiosk_app.store.db import Store, open_store
+from kiosk_app.store.models import JournalEvent
+from kiosk_app.sync.push import wire_event
+from sync_server import protocol
+
+SAMPLE = Path(__file__).resolve().parents[2] / "content_packs" / "library" / "alcohol-and-you"
+DEVICE_ID = "7d1c0f3a-0000-4000-8000-000000000007"
+PREFIX = "K7Q"
+HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+DUE = date(2026, 3, 30)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
+    identity = age.X25519Identity.generate()
+    publisher = signing.SecretKey.generate()
+    out = tmp_path_factory.mktemp("pack") / "alcohol-and-you-1.pack"
+    result = pack.build(
+        authoring.load_source(SAMPLE), out, sign_key=publisher, recipients=[identity.recipient]
+    )
+    signature = result.signature_path.read_text("utf-8")
+    return out, signature, identity.to_str(), publisher.public_key.to_base64()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, built: tuple[Path, str, str, str], clock: ManualClock) -> Iterator[Store]:
+    path, signature, identity, publisher = built
+    data = tmp_path / "kiosk"
+    with open_store(data, key_store=keys.FileKeyStore(data / keys.KEY_FILE_NAME)) as opened:
+        (data / "packs").mkdir()
+        shutil.copyfile(path, data / "packs" / path.name)
+        with opened.unit() as s:
+            device = repos.device(s)
+            device.device_id = DEVICE_ID
+            device.access_code_prefix = PREFIX
+            device.x25519_identity = identity
+            device.publisher_keys = [publisher]
+            repos.install_pack(
+                s,
+                pack_id="alcohol-and-you",
+                version=1,
+                path=f"packs/{path.name}",
+                signature=signature,
+                sha256="0" * 64,
+                installed_at=clock.now(),
+            )
+        yield opened
+
+
+@pytest.fixture
+def officer(store: Store, clock: ManualClock) -> OfficerService:
+    return OfficerService(store=store, clock=clock, hasher=HASHER)
+
+
+@pytest.fixture
+def login(store: Store, clock: ManualClock) -> LoginService:
+    return LoginService(store=store, clock=clock, hasher=HASHER)
+
+
+def _register(officer: OfficerService, **changes: object) -> Credentials:
+    fields: dict[str, object] = {
+        "first_name": "Sam",
+        "force_reference": "NC/2026/0042",
+        "programme_id": "alcohol-and-you",
+        "disposal_type": "conditional_caution",
+        "due_date": DUE,
+        "conditions": "Finish by the due date.",
+    }
+    fields.update(changes)
+    return officer.register(**fields)  # type: ignore[arg-type]
+
+
+def _journal(store: Store) -> list[JournalEvent]:
+    with store.unit() as s:
+        return list(s.scalars(select(JournalEvent).order_by(JournalEvent.seq)))
+
+
+def test_registration_journals_exactly_what_the_server_ingests(
+    officer: OfficerService, store: Store, login: LoginService
+) -> None:
+    slip = officer.register(
+        first_name="Sam",
+        force_reference="NC/2026/0042",
+        programme_id="alcohol-and-you",
+        disposal_type="conditional_caution",
+        due_date=DUE,
+    )
+    assert re.fullmatch(protocol.ACCESS_CODE_PATTERN, slip.access_code)
+    assert slip.access_code.startswith(f"{PREFIX}-")
+    registered, assigned = _journal(store)
+    assert (registered.type, assigned.type) == ("participant.registered", "enrolment.assigned")
+    registration = protocol.registration_data(wire_event(registered, device_id=DEVICE_ID))
+    assignment = protocol.assignment_data(wire_event(assigned, device_id=DEVICE_ID))
+    assert (registration.access_code, registration.first_name) == (slip.access_code, "Sam")
+    assert (assignment.programme_id, assignment.due_date) == ("alcohol-and-you", DUE)
+    assert assigned.enrolment_id == slip.enrolment_id
+    assert registered.participant_id == assigned.participant_id == slip.participant_id
+    assert slip.temporary_pin not in json.dumps([registered.data, assigned.data])
+    with store.unit() as s:
+        enrolment = repos.enrolment(s, slip.enrolment_id)
+        assert enrolment is not None
+        assert (enrolment.programme_version, enrolment.status) == (1, "assigned")
+    result = login.attempt(access_code=slip.access_code, pin=slip.temporary_pin)
+    assert result.ok
+    assert result.must_choose_pin
+
+
+def test_access_codes_count_up_and_skip_codes_already_here(
+    officer: OfficerService, store: Store
+) -> None:
+    with store.unit() as s:
+        repos.add_participant(
+            s,
+            participant_id="pulled-1",
+            first_name="X",
+            access_code=f"{PREFIX}-00001",
+            pin_hash=None,
+        )
+    codes = [_register(officer).access_code for _ in range(3)]
+    assert codes == [f"{PREFIX}-00002", f"{PREFIX}-00003", f"{PREFIX}-00004"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"programme_id": "anger-management"}, "not on this kiosk yet"),
+        ({"due_date": date(2026, 3, 1)}, "due date is in the past"),
+        ({"first_name": "Sam\x07"}, "Please check first name"),
+        ({"force_reference": ""}, "Please check force reference"),
+        ({"disposal_type": "caution"}, "Please check disposal type"),
+    ],
+)
+def test_bad_registrations_are_refused_in_plain_words_and_journal_nothing(
+    officer: OfficerService, store: Store, changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(OfficerError, match=message):
+        _register(officer, **changes)
+    assert _journal(store) == []
+
+
+def test_an_unenrolled_kiosk_cannot_register(officer: OfficerService, store: Store) -> None:
+    with store.unit() as s:
+        repos.device(s).access_code_prefix = None
+    with pytest.raises(OfficerError, match="Enrol this kiosk"):
+        _register(officer)
+
+
+def test_a_pin_reset_gives_a_new_temporary_pin_and_unlocks(
+    officer: OfficerService, store: Store, login: LoginService, clock: ManualClock
+) -> None:
+    slip = _register(officer)
+    with store.unit() as s:
+        person = repos.participant(s, slip.participant_id)
+        assert person is not None
+        person.locked = True
+        person.failed_pin_attempts = 5
+    new_pin = officer.reset_pin(participant_id=slip.participant_id)
+    last = _journal(store)[-1]
+    assert last.type == "pin.reset"
+    assert HASHER.verify(protocol.pin_data(wire_event(last, device_id=DEVICE_ID)).pin_hash, new_pin)
+    old = login.attempt(access_code=slip.access_code, pin=slip.temporary_pin)
+    assert not old.ok
+    clock.advance(60)  # past the delay after a wrong PIN
+    fresh = login.attempt(access_code=slip.access_code, pin=new_pin)
+    assert fresh.ok
+    assert fresh.must_choose_pin
+
+
+def test_unlock_clears_the_lock_and_journals_it(
+    officer: OfficerService, store: Store, login: LoginService
+) -> None:
+    slip = _register(officer)
+    with store.unit() as s:
+        person = repos.participant(s, slip.participant_id)
+        assert person is not None
+        person.locked = True
+    locked = login.attempt(access_code=slip.access_code, pin=slip.temporary_pin)
+    assert locked.outcome is LoginOutcome.LOCKED
+    officer.unlock(participant_id=slip.participant_id)
+    assert _journal(store)[-1].type == "participant.unlocked"
+    assert login.attempt(access_code=slip.access_code, pin=slip.temporary_pin).ok
+
+
+def test_unknown_participants_are_refused(officer: OfficerService) -> None:
+    with pytest.raises(OfficerError, match="No such participant"):
+        officer.unlock(participant_id="nobody")
+    with pytest.raises(OfficerError, match="No such participant"):
+        officer.reset_pin(participant_id="nobody")
+
+
+def test_temporary_pins_are_six_digits_the_kiosk_would_accept() -> None:
+    pins = [temporary_pin() for _ in range(300)]
+    assert all(re.fullmatch(r"[0-9]{6}", p) and pin_problem(p, p) is None for p in pins)
+    assert len(set(pins)) > 290
