@@ -100,6 +100,7 @@ class ChangeKind(enum.StrEnum):
     SETTINGS = "settings"
     EVENT = "event"
     REVIEW = "review"
+    OFFICER = "officer"
 
 
 def _enum(kind: type[enum.StrEnum], name: str) -> Enum:

@@ -521,8 +521,30 @@ def review_rule_event(
     )
 
 
+OfficerRole = Literal["officer", "supervisor", "admin"]
+STAFF_USERNAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{1,79}$"
+
+
+class OfficerCredential(Wire):
+    """A member of staff who may open a kiosk's officer console, checked offline there.
+
+    Only what the check needs: no force, no email, no lockout state of the dashboard."""
+
+    username: Annotated[str, StringConstraints(pattern=STAFF_USERNAME_PATTERN)]
+    display_name: Annotated[Line, Field(max_length=200)]
+    role: OfficerRole
+    password_hash: PinHash
+
+
 ChangeKind = Literal[
-    "participant", "enrolment", "catalogue", "revocation", "settings", "event", "review"
+    "participant",
+    "enrolment",
+    "catalogue",
+    "revocation",
+    "settings",
+    "event",
+    "review",
+    "officer",
 ]
 # An "event" change carries a progress event of an enrolment in the device's scope that
 # another device pushed, exactly as it was stored, so a participant can go on elsewhere.
@@ -534,6 +556,7 @@ ChangeData = (
     | Settings
     | SyncEvent
     | ReviewVerdict
+    | OfficerCredential
 )
 _CHANGE_MODELS: Final[Mapping[str, type[ChangeData]]] = {
     "participant": ParticipantState,
@@ -543,6 +566,7 @@ _CHANGE_MODELS: Final[Mapping[str, type[ChangeData]]] = {
     "settings": Settings,
     "event": SyncEvent,
     "review": ReviewVerdict,
+    "officer": OfficerCredential,
 }
 
 
@@ -567,6 +591,8 @@ class Change(Wire):
             raise ValueError("change id must be the id of the record in data")
         if isinstance(state, ReviewVerdict) and state.submission_id != self.id:
             raise ValueError("a review change is named after the submission it judges")
+        if isinstance(state, OfficerCredential) and state.username != self.id:
+            raise ValueError("an officer change is named after the username")
         return self
 
 

@@ -150,6 +150,16 @@ class OfficerService:
         log.info("registered participant %s, enrolment %s", participant_id, enrolment_id)
         return Credentials(participant_id, enrolment_id, code, pin, programme_id, title, due_date)
 
+    def programmes(self) -> list[tuple[str, str]]:
+        """The programmes a participant can be assigned here: (pack id, title), newest versions."""
+        with self._store.unit() as s:
+            newest = {p.pack_id: p.version for p in repos.installed_packs(s)}
+            found = []
+            for pack_id, version in newest.items():
+                offered = repos.catalogue_entry(s, pack_id=pack_id, version=version)
+                found.append((pack_id, offered.title if offered is not None else pack_id))
+        return sorted(found, key=lambda item: item[1].casefold())
+
     def reset_pin(self, *, participant_id: str) -> str:
         """A new temporary PIN (answered once, to hand over); unlocks the participant too."""
         pin = temporary_pin()

@@ -224,3 +224,18 @@ class CatalogueEntry(Base):
     partial_etag: Mapped[str | None] = mapped_column(String(200))
     # Why the last attempt to install it failed (plain words), if it did.
     problem: Mapped[str | None] = mapped_column(String(500))
+
+
+class Officer(Base):
+    """Staff who may open the officer console, as the server sent them (never made here)."""
+
+    __tablename__ = "officers"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(512))
+    # Wrong passwords typed on this kiosk; kept here only, like a participant's.
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]

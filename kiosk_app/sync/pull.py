@@ -26,6 +26,7 @@ from kiosk_app.store.models import (
     Enrolment,
     InstalledPack,
     JournalEvent,
+    Officer,
     Participant,
     ResumePointer,
 )
@@ -97,6 +98,8 @@ def apply_changes(
             _catalogue(s, state)
         elif isinstance(state, protocol.Revocation):
             removed.extend(_revoke(s, state, data_dir))
+        elif isinstance(state, protocol.OfficerCredential):
+            _officer(s, state)
     return removed
 
 
@@ -141,6 +144,21 @@ def _replay_pending(s: Session, row: Participant) -> None:
             row.locked = row.locked or bool(event.data.get("locked", False))
         elif event.type == "session.started" and not row.locked:
             row.failed_pin_attempts = 0
+
+
+def _officer(s: Session, state: protocol.OfficerCredential) -> None:
+    row = s.get(Officer, state.username)
+    if row is None:
+        row = Officer(username=state.username, failed_attempts=0)
+        s.add(row)
+    elif row.password_hash != state.password_hash:
+        # A new password: the wrong guesses at the old one no longer count against it.
+        row.failed_attempts = 0
+        row.last_failed_at = row.locked_until = None
+    row.display_name = state.display_name
+    row.role = state.role
+    row.password_hash = state.password_hash
+    s.flush()
 
 
 def _enrolment(s: Session, state: protocol.EnrolmentState) -> None:
@@ -247,3 +265,5 @@ def _delete(s: Session, change: protocol.Change) -> None:
         for table in (Draft, ResumePointer):
             s.execute(delete(table).where(table.enrolment_id == change.id))
         s.execute(delete(Enrolment).where(Enrolment.id == change.id))
+    elif change.kind == "officer":
+        s.execute(delete(Officer).where(Officer.username == change.id))

@@ -29,6 +29,10 @@ class ScreenName(enum.StrEnum):
     HOME = "home"
     STEP = "step"
     COMPLETION = "completion"
+    OFFICER_SIGN_IN = "officer-sign-in"
+    CONSOLE = "console"
+    REGISTER = "register"
+    SLIP = "slip"
 
 
 _BLOCKED_KEYS = {

@@ -42,6 +42,10 @@ class KioskUi:
     def __init__(
         self, app: QApplication, services: KioskServices, *, boot: BootScreens | None = None
     ) -> None:
+        from kiosk_app.core.officer import OfficerService
+        from kiosk_app.core.officer_auth import OfficerLoginService
+        from kiosk_app.sync.engine import SyncEngine
+        from kiosk_app.ui.officer.presenter import OfficerPresenter, add_officer_screens
         from kiosk_app.ui.presenter import KioskPresenter
 
         self.services = services
@@ -65,12 +69,27 @@ class KioskUi:
             app=app,
             speaker=self.speaker,
         )
+        self.officer_runner = TaskRunner()
+        store, clock = services.store, services.clock
+        self.officer = OfficerPresenter(
+            window=self.window,
+            screens=add_officer_screens(self.window),
+            kiosk=self.presenter,
+            login=OfficerLoginService(store=store, clock=clock),
+            officer=OfficerService(store=store, clock=clock),
+            engine=SyncEngine(store=store, clock=clock),
+            store=store,
+            clock=clock,
+            runner=self.officer_runner,
+            quit_app=app.quit,
+        )
         if fresh:
             self.presenter.start()
         else:
             self.presenter.take_over(boot.hand_over())
 
     def close(self) -> None:
+        self.officer_runner.wait()
         self.runner.wait()
         self.presenter.shutdown()
         self.window.allow_exit()

@@ -24,6 +24,7 @@ from sync_server.models import Force, Role, StaffUser
 from sync_server.runtime import runtime_of
 from sync_server.services import admin
 from sync_server.services.admin import audit
+from sync_server.services.writelock import begin_decision
 
 PATH = f"{PREFIX}/staff"
 SCHEME = ""  # the force field's value for a scheme-wide account
@@ -155,6 +156,7 @@ def _set_disabled(request: Request, staff: Staff, username: str, disabled: bool)
     runtime = runtime_of(request)
     at = now()
     with runtime.sessions.begin() as s:
+        begin_decision(s)
         user = s.scalar(
             select(StaffUser).where(
                 StaffUser.username == username[:80], force_filter(staff, StaffUser.force_id)
@@ -182,6 +184,7 @@ def _set_disabled(request: Request, staff: Staff, username: str, disabled: bool)
                 actor=staff.username,
                 details={"session": staff.session_id},
             )
+            admin.staff_changed(s, user, now=at)
         username = user.username
     return RedirectResponse(f"{PATH}?{urlencode({'changed': username})}", status_code=303)
 

@@ -10,13 +10,17 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync_server.models import AuditEntry, Force, Role, Site, StaffUser
+from sync_server.models import AuditEntry, ChangeKind, Force, Role, Site, StaffUser
+from sync_server.services.changes import record_change
+from sync_server.services.writelock import begin_decision
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 MAX_NAME_LENGTH = 200
+# The roles that may open a kiosk's officer console; their credentials go to the force's kiosks.
+CONSOLE_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
 # Who the audit log names when a change comes from the command line.
 CLI_ACTOR = "cli"
 
@@ -151,6 +155,7 @@ def create_staff(
     else:
         _existing_force(s, force_id)
     check_password(password)
+    begin_decision(s)  # the change log's lock, so change numbers commit in order
     if s.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise AdminError(f"staff user {username!r} already exists")
     user = StaffUser(
@@ -173,7 +178,27 @@ def create_staff(
         now=now,
         details={"role": role.value},
     )
+    staff_changed(s, user, now=now)
     return user
+
+
+def staff_changed(s: Session, user: StaffUser, *, now: datetime) -> None:
+    """Tell the force's kiosks an account changed (created, disabled, enabled...).
+
+    Call under `writelock.begin_decision`. The pull renders the account's state then: a
+    console credential, or a delete once it is disabled or may no longer use a console.
+    Scheme-wide accounts (no force) never go to kiosks.
+    """
+    if user.force_id is None:
+        return
+    record_change(
+        s,
+        kind=ChangeKind.OFFICER,
+        entity_id=str(user.id),
+        force_id=user.force_id,
+        site_id=None,
+        at=now,
+    )
 
 
 def staff_by_username(s: Session, username: str) -> StaffUser:

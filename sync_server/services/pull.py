@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sync_server import models, protocol
-from sync_server.services import packs
+from sync_server.services import admin, packs
 from sync_server.settings import Settings
 
 _SETTINGS_KEYS = set(protocol.Settings.model_fields)
@@ -84,6 +84,8 @@ def _render(
         return _pack_change(s, device, row, settings)
     if kind is models.ChangeKind.REVIEW:
         return _review_change(s, device, row)
+    if kind is models.ChangeKind.OFFICER:
+        return _officer_change(s, device, row)
     return _settings_change(s, device, seq=row.seq, settings=settings)
 
 
@@ -140,6 +142,7 @@ _WIRE_KINDS: dict[models.ChangeKind, protocol.ChangeKind] = {
     models.ChangeKind.SETTINGS: "settings",
     models.ChangeKind.EVENT: "event",
     models.ChangeKind.REVIEW: "review",
+    models.ChangeKind.OFFICER: "officer",
 }
 
 
@@ -200,6 +203,39 @@ def review_verdict(review: models.Review, enrolment: models.Enrolment) -> protoc
         verdict="accepted" if review.verdict == "accepted" else "returned",
         comment=review.comment,
         reviewed_at=review.at,
+    )
+
+
+def _officer_change(
+    s: Session, device: models.Device, row: models.Change
+) -> protocol.Change | None:
+    """A console credential by username, or its delete once the account may not use one."""
+    user = s.get(models.StaffUser, int(row.entity_id))
+    if user is None:
+        return None
+    may_use = (
+        not user.disabled
+        and user.force_id == device.force_id
+        and models.Role(user.role) in admin.CONSOLE_ROLES
+    )
+    if not may_use:
+        return protocol.Change(seq=row.seq, kind="officer", op="delete", id=user.username)
+    return protocol.Change(
+        seq=row.seq,
+        kind="officer",
+        op="upsert",
+        id=user.username,
+        data=officer_credential(user).model_dump(mode="json"),
+    )
+
+
+def officer_credential(user: models.StaffUser) -> protocol.OfficerCredential:
+    # The hash and what the console shows; never the force, lockout or anything else.
+    return protocol.OfficerCredential(
+        username=user.username,
+        display_name=user.display_name,
+        role=models.Role(user.role).value,  # type: ignore[arg-type]  # CONSOLE_ROLES only
+        password_hash=user.password_hash,
     )
 
 

@@ -21,6 +21,7 @@ from kiosk_app.core.clock import Clock, ManualClock
 from kiosk_app.core.player import ProgrammePlayer
 from kiosk_app.store import journal, keys, repos
 from kiosk_app.store.db import Store, open_store
+from kiosk_app.store.models import Officer
 from tests.support.journeys import finishing_events
 
 SAMPLE = Path(__file__).resolve().parents[2] / "content_packs" / "library" / "alcohol-and-you"
@@ -222,3 +223,20 @@ def work_until(
         player.back()
     clock.advance(1)
     player.close()
+
+
+OFFICER_PASSWORD = "correct horse battery"
+
+
+def seed_officer(store: Store, *, username: str = "olive", role: str = "officer") -> None:
+    """A member of staff as the pull stores one, with password `OFFICER_PASSWORD`."""
+    with store.unit() as s:
+        s.add(
+            Officer(
+                username=username,
+                display_name=username.title(),
+                role=role,
+                password_hash=FAST_HASHER.hash(OFFICER_PASSWORD),
+                failed_attempts=0,
+            )
+        )

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk_app.ui.viewmodels import ENGLISH, AccessibilityOptions, LanguageOption, TextSize
+from kiosk_app.ui.widgets.long_press import LONG_PRESS_MS, LongPress
 
 _LANGUAGES_PER_ROW = 4
 
@@ -33,8 +34,10 @@ class WelcomeScreen(QWidget):
     start_requested = Signal()
     language_chosen = Signal(str)
     accessibility_changed = Signal(AccessibilityOptions)
+    # A long press on the title: an officer asks for the console.
+    officer_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, hold_ms: int = LONG_PRESS_MS) -> None:
         super().__init__(parent)
         self._options = AccessibilityOptions()
         self._languages: list[LanguageOption] = [ENGLISH]
@@ -44,6 +47,7 @@ class WelcomeScreen(QWidget):
         self._title.setProperty("role", "title")
         self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._title.setWordWrap(True)
+        LongPress(self._title, hold_ms=hold_ms).held.connect(self.officer_requested)
         self._start = QPushButton()
         self._start.setProperty("role", "primary")
         self._start.setAutoDefault(True)

@@ -1,0 +1,1 @@
+"""The officer console: sign-in, device status, sync, registering participants."""

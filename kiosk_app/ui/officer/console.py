@@ -1,0 +1,120 @@
+"""The console's main screen: the device's status and the officer's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def _button(primary: bool = False) -> QPushButton:
+    button = QPushButton()
+    button.setAutoDefault(True)
+    if primary:
+        button.setProperty("role", "primary")
+    return button
+
+
+class ConsoleScreen(QWidget):
+    sync_requested = Signal()
+    register_requested = Signal()
+    lock_requested = Signal()
+    exit_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._heading = QLabel()
+        self._heading.setProperty("role", "title")
+        self._status_heading = QLabel()
+        self._status = QFormLayout()
+        self._message = QLabel()
+        self._message.setWordWrap(True)
+        self._sync = _button(primary=True)
+        self._register = _button()
+        self._lock = _button()
+        self._exit = _button()
+        self._sync.clicked.connect(self.sync_requested)
+        self._register.clicked.connect(self.register_requested)
+        self._lock.clicked.connect(self.lock_requested)
+        self._exit.clicked.connect(self.exit_requested)
+
+        actions = QGridLayout()
+        for index, button in enumerate((self._sync, self._register, self._lock, self._exit)):
+            actions.addWidget(button, index // 2, index % 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(60, 32, 60, 32)
+        layout.setSpacing(16)
+        layout.addWidget(self._heading)
+        layout.addWidget(self._status_heading)
+        layout.addLayout(self._status)
+        layout.addWidget(self._message)
+        layout.addLayout(actions)
+        layout.addStretch(1)
+        self.setFocusProxy(self._sync)
+        self._officer_name = ""
+        self._retranslate()
+
+    def set_officer(self, display_name: str) -> None:
+        self._officer_name = display_name
+        self._retranslate()
+
+    def set_status(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Label and value pairs, in plain words (made by the presenter)."""
+        while self._status.rowCount():
+            self._status.removeRow(0)
+        for label, value in rows:
+            shown = QLabel(value)
+            shown.setWordWrap(True)
+            shown.setAccessibleName(label)
+            self._status.addRow(QLabel(label), shown)
+
+    def status(self) -> dict[str, str]:
+        """What the status shows, by label (as a screen reader reads it)."""
+        return {label.accessibleName(): label.text() for label in self._status_values()}
+
+    def set_syncing(self, syncing: bool) -> None:
+        self._sync.setEnabled(not syncing)
+
+    def show_message(self, message: str) -> None:
+        self._message.setText(message)
+
+    def message(self) -> str:
+        return self._message.text()
+
+    def _status_values(self) -> list[QLabel]:
+        found = []
+        for row in range(self._status.rowCount()):
+            item = self._status.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QLabel):
+                found.append(widget)
+        return found
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
+
+    def _retranslate(self) -> None:
+        if self._officer_name:
+            self._heading.setText(self.tr("Officer console: %1").replace("%1", self._officer_name))
+        else:
+            self._heading.setText(self.tr("Officer console"))
+        self._status_heading.setText(self.tr("Device status"))
+        self._message.setAccessibleName(self.tr("Result"))
+        for button, text in (
+            (self._sync, self.tr("Sync now")),
+            (self._register, self.tr("Register a participant")),
+            (self._lock, self.tr("Lock")),
+            (self._exit, self.tr("Exit kiosk")),
+        ):
+            button.setText(text)
+            button.setAccessibleName(text)

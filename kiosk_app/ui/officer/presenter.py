@@ -1,0 +1,337 @@
+"""The officer console on screen: opening it, signing in, status, sync, registration, exit.
+
+Every slow call (argon2, sync, registration, reading the disk) goes through the task runner;
+opening the console first signs out any participant, so nobody's session is left behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import metadata
+from typing import Any
+
+from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+
+from kiosk_app.core.clock import Clock
+from kiosk_app.core.home import local_today
+from kiosk_app.core.officer import Credentials, OfficerError, OfficerService
+from kiosk_app.core.officer_auth import OfficerLoginResult, OfficerLoginService, OfficerOutcome
+from kiosk_app.core.session import LogoutReason
+from kiosk_app.store.db import Store
+from kiosk_app.sync.engine import Outcome, SyncEngine, SyncResult
+from kiosk_app.sync.status import SyncStatus, read_status
+from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
+from kiosk_app.ui.officer.console import ConsoleScreen
+from kiosk_app.ui.officer.register import (
+    RegisterScreen,
+    RegistrationForm,
+    Slip,
+    SlipScreen,
+    long_date,
+)
+from kiosk_app.ui.officer.sign_in import OfficerSignInScreen
+from kiosk_app.ui.presenter import KioskPresenter
+from kiosk_app.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+OPEN_SHORTCUT = "Ctrl+Alt+O"
+DEFAULT_DUE_DAYS = 28
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerScreens:
+    sign_in: OfficerSignInScreen
+    console: ConsoleScreen
+    register: RegisterScreen
+    slip: SlipScreen
+
+
+def add_officer_screens(window: KioskWindow) -> OfficerScreens:
+    screens = OfficerScreens(OfficerSignInScreen(), ConsoleScreen(), RegisterScreen(), SlipScreen())
+    window.add_screen(ScreenName.OFFICER_SIGN_IN, screens.sign_in)
+    window.add_screen(ScreenName.CONSOLE, screens.console)
+    window.add_screen(ScreenName.REGISTER, screens.register)
+    window.add_screen(ScreenName.SLIP, screens.slip)
+    return screens
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("intervention-kiosk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class OfficerPresenter(QObject):
+    opened = Signal()
+    closed = Signal()
+
+    def __init__(
+        self,
+        *,
+        window: KioskWindow,
+        screens: OfficerScreens,
+        kiosk: KioskPresenter,
+        login: OfficerLoginService,
+        officer: OfficerService,
+        engine: SyncEngine | None,
+        store: Store,
+        clock: Clock,
+        runner: TaskRunner,
+        quit_app: Callable[[], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._window = window
+        self._screens = screens
+        self._kiosk = kiosk
+        self._login = login
+        self._officer = officer
+        self._engine = engine
+        self._store = store
+        self._clock = clock
+        self._runner = runner
+        self._quit_app = quit_app
+        self._signed_in = False
+        self._generation = 0  # bumped at every lock; stale results are dropped
+        self._shortcut = QShortcut(QKeySequence(OPEN_SHORTCUT), window)
+        self._shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self._shortcut.activated.connect(self.open)
+        window.welcome.officer_requested.connect(self.open)
+        s = screens
+        s.sign_in.sign_in_requested.connect(self._sign_in)
+        s.sign_in.cancelled.connect(self.lock)
+        s.console.sync_requested.connect(self._sync_now)
+        s.console.register_requested.connect(self._show_register)
+        s.console.lock_requested.connect(self.lock)
+        s.console.exit_requested.connect(self._exit_kiosk)
+        s.register.submitted.connect(self._register)
+        s.register.cancelled.connect(self._show_console)
+        s.slip.done.connect(self._slip_done)
+
+    @property
+    def signed_in(self) -> bool:
+        return self._signed_in
+
+    def open(self) -> None:
+        """Sign out any participant and ask for officer credentials."""
+        if self._window.current_screen() in _OFFICER_SCREENS:
+            return
+        self._kiosk.sign_out(LogoutReason.OFFICER)
+        self._screens.sign_in.clear()
+        self._window.show_screen(ScreenName.OFFICER_SIGN_IN)
+        log.info("officer console asked for")
+        self.opened.emit()
+
+    def lock(self) -> None:
+        """Back to the welcome screen; the next officer signs in again."""
+        self._generation += 1
+        self._signed_in = False
+        self._screens.sign_in.clear()
+        self._screens.slip.clear()
+        self._screens.console.show_message("")
+        self._kiosk.start()
+        self.closed.emit()
+
+    # -- background work ----------------------------------------------------------------------
+
+    def _in_background(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[BaseException], None],
+    ) -> None:
+        generation = self._generation
+
+        def deliver(result: object) -> None:
+            if generation == self._generation:
+                done(result)
+
+        def fail(exc: BaseException) -> None:
+            if generation == self._generation:
+                failed(exc)
+
+        self._runner.submit(work, on_done=deliver, on_error=fail)
+
+    # -- signing in ---------------------------------------------------------------------------
+
+    def _sign_in(self, username: str, password: str) -> None:
+        self._screens.sign_in.set_busy(True)
+        login = self._login
+        self._in_background(
+            lambda: login.attempt(username=username, password=password),
+            self._signed_in_result,
+            self._sign_in_failed,
+        )
+
+    def _signed_in_result(self, result: OfficerLoginResult) -> None:
+        screen = self._screens.sign_in
+        screen.set_busy(False)
+        if result.ok and result.officer is not None:
+            self._signed_in = True
+            screen.clear()
+            self._screens.console.set_officer(result.officer.display_name)
+            self._show_console()
+        elif result.outcome is OfficerOutcome.LOCKED:
+            screen.show_error(self.tr("Too many wrong passwords. Please try again later."))
+        elif result.outcome is OfficerOutcome.WAIT:
+            screen.show_error(self.tr("Please wait a few seconds before trying again."))
+        else:
+            screen.show_error(self.tr("That username and password do not match."))
+
+    def _sign_in_failed(self, exc: BaseException) -> None:
+        log.error("officer sign-in failed", exc_info=exc)
+        self._screens.sign_in.set_busy(False)
+        self._screens.sign_in.show_error(self.tr("Something went wrong. Please try again."))
+
+    # -- the console --------------------------------------------------------------------------
+
+    def _show_console(self) -> None:
+        self._window.show_screen(ScreenName.CONSOLE)
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        store, syncing = self._store, self._runner.busy
+
+        def gather() -> tuple[SyncStatus, int]:
+            return read_status(store, syncing=syncing), shutil.disk_usage(store.data_dir).free
+
+        self._in_background(gather, self._show_status, self._task_failed)
+
+    def _show_status(self, found: tuple[SyncStatus, int]) -> None:
+        status, free = found
+        never = self.tr("Never")
+        if status.last_success_at is None:
+            last = never
+        else:
+            when = QDateTime.fromSecsSinceEpoch(int(status.last_success_at.timestamp()))
+            last = QLocale().toString(when, QLocale.FormatType.ShortFormat)
+        packs = ", ".join(f"{pack_id} v{version}" for pack_id, version in status.packs)
+        if status.provisioned:
+            device = f"{status.force_name or ''}, {status.site_name or ''}".strip(", ")
+        else:
+            device = self.tr("Not enrolled yet")
+        self._screens.console.set_status(
+            [
+                (self.tr("This kiosk"), device),
+                (self.tr("Last successful sync"), last),
+                (self.tr("Events waiting"), str(status.events_waiting)),
+                (self.tr("Packs cached"), packs or self.tr("None")),
+                (self.tr("App version"), app_version()),
+                (self.tr("Free disk"), self.tr("%1 MB").replace("%1", f"{free // 1_000_000:,}")),
+                (self.tr("Last error"), status.last_error or self.tr("None")),
+            ]
+        )
+
+    def _task_failed(self, exc: BaseException) -> None:
+        log.error("an officer console task failed", exc_info=exc)
+        self._screens.console.show_message(self.tr("Something went wrong. Please try again."))
+
+    def _sync_now(self) -> None:
+        console = self._screens.console
+        engine = self._engine
+        if engine is None:
+            console.show_message(self.tr("Enrol this kiosk before syncing."))
+            return
+        console.set_syncing(True)
+        console.show_message(self.tr("Syncing…"))
+
+        def failed(exc: BaseException) -> None:
+            console.set_syncing(False)
+            self._task_failed(exc)
+
+        self._in_background(lambda: engine.run_once(force=True), self._synced, failed)
+
+    def _synced(self, result: SyncResult) -> None:
+        console = self._screens.console
+        console.set_syncing(False)
+        messages = {
+            Outcome.SYNCED: self.tr("Sync finished."),
+            Outcome.FAILED: self.tr("Sync failed; the kiosk will try again by itself."),
+            Outcome.REFUSED: self.tr("The server refused the sync."),
+            Outcome.WIPED: self.tr("This kiosk was withdrawn by the server; its data is erased."),
+            Outcome.BUSY: self.tr("A sync is already running."),
+            Outcome.WAITING: self.tr("Sync is waiting to try again."),
+            Outcome.NOT_ENROLLED: self.tr("Enrol this kiosk before syncing."),
+        }
+        message = messages[result.outcome]
+        if result.error and result.outcome is not Outcome.SYNCED:
+            message = f"{message} {result.error}"
+        console.show_message(message)
+        self._refresh_status()
+
+    # -- registering --------------------------------------------------------------------------
+
+    def _show_register(self) -> None:
+        officer = self._officer
+        due = local_today(self._clock) + timedelta(days=DEFAULT_DUE_DAYS)
+
+        def show(programmes: list[tuple[str, str]]) -> None:
+            self._screens.register.start(programmes=programmes, due=due)
+            self._window.show_screen(ScreenName.REGISTER)
+
+        self._in_background(officer.programmes, show, self._task_failed)
+
+    def _register(self, form: RegistrationForm) -> None:
+        screen = self._screens.register
+        screen.set_busy(True)
+        officer = self._officer
+
+        def work() -> Credentials:
+            return officer.register(
+                first_name=form.first_name,
+                force_reference=form.force_reference,
+                programme_id=form.programme_id,
+                disposal_type=form.disposal_type,
+                conditions=form.conditions,
+                due_date=form.due_date,
+            )
+
+        def failed(exc: BaseException) -> None:
+            screen.set_busy(False)
+            if isinstance(exc, OfficerError):
+                screen.show_error(str(exc))
+            else:
+                log.error("registration failed", exc_info=exc)
+                screen.show_error(self.tr("Something went wrong. Please try again."))
+
+        self._in_background(work, self._registered, failed)
+
+    def _registered(self, credentials: Credentials) -> None:
+        self._screens.register.set_busy(False)
+        self._screens.slip.show_slip(
+            Slip(
+                access_code=credentials.access_code,
+                temporary_pin=credentials.temporary_pin,
+                programme=credentials.programme_title,
+                deadline=long_date(credentials.due_date),
+            )
+        )
+        self._window.show_screen(ScreenName.SLIP)
+
+    def _slip_done(self) -> None:
+        self._screens.slip.clear()  # the PIN leaves the screen for good
+        self._show_console()
+
+    # -- leaving ------------------------------------------------------------------------------
+
+    def _exit_kiosk(self) -> None:
+        log.info("officer closed the kiosk")
+        self._generation += 1
+        self._window.allow_exit()
+        self._window.close()
+        self._quit_app()
+
+
+_OFFICER_SCREENS = {
+    ScreenName.OFFICER_SIGN_IN,
+    ScreenName.CONSOLE,
+    ScreenName.REGISTER,
+    ScreenName.SLIP,
+}

@@ -1,0 +1,103 @@
+"""An officer at the real kiosk window: opens the console and uses it by accessible names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from kiosk_app.core.clock import Clock
+from kiosk_app.core.officer import OfficerService
+from kiosk_app.core.officer_auth import OfficerLoginService
+from kiosk_app.store.db import Store
+from kiosk_app.sync.engine import SyncEngine
+from kiosk_app.ui.kiosk_window import KioskWindow
+from kiosk_app.ui.officer.presenter import OfficerPresenter, OfficerScreens, add_officer_screens
+from kiosk_app.ui.presenter import KioskPresenter
+from kiosk_app.ui.tasks import TaskRunner
+from tests.support.kiosk import FAST_HASHER
+
+
+@dataclass
+class Console:
+    presenter: OfficerPresenter
+    screens: OfficerScreens
+    runner: TaskRunner
+    quits: list[bool] = field(default_factory=list)
+
+
+def attach_console(
+    window: KioskWindow,
+    kiosk: KioskPresenter,
+    *,
+    store: Store,
+    clock: Clock,
+    engine: SyncEngine | None = None,
+) -> Console:
+    """The officer console over a kiosk window; quitting the app is only recorded."""
+    runner = TaskRunner()
+    quits: list[bool] = []
+    screens = add_officer_screens(window)
+    presenter = OfficerPresenter(
+        window=window,
+        screens=screens,
+        kiosk=kiosk,
+        login=OfficerLoginService(store=store, clock=clock, hasher=FAST_HASHER),
+        officer=OfficerService(store=store, clock=clock, hasher=FAST_HASHER),
+        engine=engine,
+        store=store,
+        clock=clock,
+        runner=runner,
+        quit_app=lambda: quits.append(True),
+    )
+    return Console(presenter, screens, runner, quits)
+
+
+class OfficerAtKiosk:
+    """Keyboard and taps, as an officer would; waits for background work, never sleeps."""
+
+    def __init__(self, qtbot: QtBot, window: KioskWindow, console: Console) -> None:
+        self.qtbot = qtbot
+        self.window = window
+        self.console = console
+
+    def screen(self) -> QWidget:
+        return self.window.screen_widget(self.window.current_screen())
+
+    def press_open_keys(self) -> None:
+        target = self.window.focusWidget() or self.window
+        modifiers = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        QTest.keyClick(target, Qt.Key.Key_O, modifiers)
+
+    def field(self, name: str) -> QWidget:
+        found = [w for w in self.screen().findChildren(QWidget) if w.accessibleName() == name]
+        assert len(found) == 1, f"expected one field {name!r}, found {len(found)}"
+        return found[0]
+
+    def type_into(self, name: str, text: str) -> None:
+        widget = self.field(name)
+        assert isinstance(widget, QLineEdit)
+        widget.setFocus(Qt.FocusReason.TabFocusReason)
+        QTest.keyClicks(widget, text)
+
+    def tap(self, name: str) -> None:
+        found = [
+            b
+            for b in self.screen().findChildren(QPushButton)
+            if b.accessibleName() == name and b.isVisible()
+        ]
+        assert len(found) == 1, f"expected one button {name!r}, found {len(found)}"
+        assert found[0].isEnabled(), f"{name!r} is not enabled"
+        QTest.mouseClick(found[0], Qt.MouseButton.LeftButton)
+
+    def settle(self, timeout: int = 10_000) -> None:
+        self.qtbot.waitUntil(lambda: not self.console.runner.busy, timeout=timeout)
+
+    def sign_in(self, username: str, password: str) -> None:
+        self.type_into("Username", username)
+        self.type_into("Password", password)
+        QTest.keyClick(self.field("Password"), Qt.Key.Key_Return)
+        self.settle()

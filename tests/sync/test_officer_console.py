@@ -1,0 +1,86 @@
+"""Sync now from the officer console, against the real server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from kiosk_app.ui.kiosk_window import KioskWindow, add_participant_screens
+from kiosk_app.ui.presenter import KioskPresenter
+from kiosk_app.ui.tasks import TaskRunner
+from sync_server import models
+from sync_server.services import admin
+from tests.support.kiosk import OFFICER_PASSWORD
+from tests.support.live_server import LiveServer
+from tests.support.officer_ui import OfficerAtKiosk, attach_console
+from tests.support.world import World
+from tests.sync.kiosks import Kiosk
+
+pytestmark = pytest.mark.qt_log_ignore(
+    r"This plugin does not support (propagateSizeHints|raise)\(\)"
+)
+
+
+@pytest.fixture
+def enrolled(server: LiveServer, world: World, make_kiosk: Callable[..., Kiosk]) -> Kiosk:
+    with world.sessions.begin() as s:
+        admin.create_staff(
+            s,
+            username="olive",
+            display_name="Olive",
+            role=models.Role.OFFICER,
+            force_id="north",
+            password=OFFICER_PASSWORD,
+            now=datetime.now(UTC),
+        )
+    kiosk = make_kiosk()
+    kiosk.enrol(server.url, world.code("north-custody"))
+    return kiosk
+
+
+@pytest.fixture
+def officer(qtbot: QtBot, qapp: QApplication, enrolled: Kiosk) -> Iterator[OfficerAtKiosk]:
+    window = KioskWindow(qapp)
+    qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
+    runner = TaskRunner()
+    presenter = KioskPresenter(
+        window=window,
+        screens=add_participant_screens(window),
+        session=enrolled.session,
+        library=enrolled.library,
+        clock=enrolled.clock,
+        runner=runner,
+    )
+    console = attach_console(
+        window, presenter, store=enrolled.store, clock=enrolled.clock, engine=enrolled.engine
+    )
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    presenter.start()
+    yield OfficerAtKiosk(qtbot, window, console)
+    console.runner.wait()
+    runner.wait()
+    presenter.shutdown()
+
+
+def test_sync_now_runs_a_sync_and_shows_the_result(
+    officer: OfficerAtKiosk, enrolled: Kiosk
+) -> None:
+    officer.press_open_keys()
+    officer.sign_in("olive", OFFICER_PASSWORD)  # the credential the enrolment pulled
+    officer.settle()
+    assert officer.window.current_screen() == "console"
+    console = officer.console.screens.console
+    assert console.status()["Last successful sync"] != "Never"
+    enrolled.clock.advance(60)
+    officer.tap("Sync now")
+    officer.settle()
+    assert console.message() == "Sync finished."
+    assert console.status()["Events waiting"] == "0"
+    assert console.status()["Last error"] == "None"
