@@ -163,3 +163,7 @@ def shown_window(qtbot: QtBot, window: KioskWindow) -> KioskWindow:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     return window
+
+
+# The seeded-kiosk fixtures shared by the window-level tests.
+from tests.kiosk.ui.fixtures import clock, sample, services  # noqa: E402, F401

@@ -20,26 +20,14 @@ from kiosk_app.ui.screens.welcome import WelcomeScreen
 from tests.support.kiosk import (
     FAST_HASHER,
     OFFICER_PASSWORD,
-    START,
     TEMPORARY_PIN,
     SamplePack,
-    build_sample_pack,
     install_sample,
     register,
     seed_officer,
 )
 from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
 from tests.support.officer_ui import Console, OfficerAtKiosk, attach_console
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> SamplePack:
-    return build_sample_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
 
 
 @pytest.fixture

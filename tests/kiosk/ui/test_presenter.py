@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor
@@ -13,10 +12,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from content_packs import model
-from kiosk_app.app import KioskServices, open_kiosk
+from kiosk_app.app import KioskServices
 from kiosk_app.core.clock import ManualClock
 from kiosk_app.core.session import LogoutReason
-from kiosk_app.store import keys, repos
+from kiosk_app.store import repos
 from kiosk_app.store.models import JournalEvent
 from kiosk_app.ui.i18n import Translations
 from kiosk_app.ui.steps.media import MediaView
@@ -24,13 +23,9 @@ from kiosk_app.ui.theme import CALM, HIGH_CONTRAST
 from kiosk_app.ui.viewmodels import TextSize
 from tests.kiosk.ui.test_kiosk_window import INTERACTIVE
 from tests.support.kiosk import (
-    FAST_HASHER,
-    START,
     TEMPORARY_PIN,
     SamplePack,
     Seeded,
-    build_sample_pack,
-    install_sample,
     register,
     settle_first_login,
     work_until,
@@ -40,27 +35,6 @@ from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
 CODE = "ABC-00001"
 OWN_PIN = "482916"
 WRONG_PIN = "135790"
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> SamplePack:
-    return build_sample_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def services(tmp_path: Path, sample: SamplePack, clock: ManualClock) -> Iterator[KioskServices]:
-    data = tmp_path / "kiosk"
-    opened = open_kiosk(
-        data, key_store=keys.FileKeyStore(data / "db.key"), clock=clock, hasher=FAST_HASHER
-    )
-    with opened:
-        install_sample(opened.store, sample)
-        yield opened
 
 
 @pytest.fixture

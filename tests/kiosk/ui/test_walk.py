@@ -9,7 +9,6 @@ Time is the core's ManualClock (reading dwell, idle timeout, PIN delays); nothin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -26,24 +25,20 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from content_packs import model
-from kiosk_app.app import KioskServices, open_kiosk
+from kiosk_app.app import KioskServices
 from kiosk_app.core.clock import ManualClock
 from kiosk_app.core.home import completion_reference
 from kiosk_app.core.player import ProgrammePlayer
-from kiosk_app.store import keys, repos
+from kiosk_app.store import repos
 from kiosk_app.store.models import Enrolment, JournalEvent
 from kiosk_app.ui.i18n import Translations
 from kiosk_app.ui.steps.media import MediaView
 from kiosk_app.ui.steps.quiz import QuizView
 from kiosk_app.ui.steps.text_entry import TextEntryView
 from tests.support.kiosk import (
-    FAST_HASHER,
-    START,
     TEMPORARY_PIN,
     SamplePack,
     Seeded,
-    build_sample_pack,
-    install_sample,
     register,
 )
 from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
@@ -61,27 +56,6 @@ HEADLESS_MEDIA = pytest.mark.qt_log_ignore(
     r"No RHI backend",
     r"This plugin does not support (propagateSizeHints|raise)\(\)",
 )
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> SamplePack:
-    return build_sample_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def services(tmp_path: Path, sample: SamplePack, clock: ManualClock) -> Iterator[KioskServices]:
-    data = tmp_path / "kiosk"
-    opened = open_kiosk(
-        data, key_store=keys.FileKeyStore(data / "db.key"), clock=clock, hasher=FAST_HASHER
-    )
-    with opened:
-        install_sample(opened.store, sample)
-        yield opened
 
 
 @pytest.fixture
