@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QIODevice, Qt, Signal
@@ -25,8 +26,10 @@ __all__ = ["Coverage", "MediaContent", "MediaView", "ReaderDevice"]
 
 log = logging.getLogger(__name__)
 
-# Playback gaps shorter than this count as continuous (position updates are ~50 ms apart,
-# eight times that when a test plays fast); a longer jump is a seek, not listening.
+# A position update counts as continuous play when the medium moved forward by no more than
+# the wall-clock time since the last update (times the playback rate) plus this slack.
+# Position updates are ~50 ms apart, but a busy machine may deliver them late; measuring
+# against the clock means a late update is still listening, while a jump is a seek.
 _CONTINUOUS_MS = 1500
 # While playing, the share played is reported each time it grows by this much, so Next can
 # light up as soon as enough has been played, without waiting for a pause or the end.
@@ -45,17 +48,21 @@ class Coverage:
 
     def __init__(self) -> None:
         self._spans: list[tuple[int, int]] = []
-        self._last: int | None = None
+        self._last: tuple[int, float] | None = None
 
     def reset_position(self) -> None:
         """Playback jumped (seek, stop): the next position starts a new span."""
         self._last = None
 
-    def position(self, ms: int) -> None:
-        last, self._last = self._last, ms
-        if last is None or not 0 < ms - last <= _CONTINUOUS_MS:
+    def position(self, ms: int, *, at: float, rate: float = 1.0) -> None:
+        """The medium is at `ms` at monotonic time `at` (seconds), playing at `rate`."""
+        last, self._last = self._last, (ms, at)
+        if last is None:
             return
-        self._spans.append((last, ms))
+        last_ms, last_at = last
+        allowed = _CONTINUOUS_MS + max(0.0, at - last_at) * 1000 * max(rate, 1.0)
+        if 0 < ms - last_ms <= allowed:
+            self._spans.append((last_ms, ms))
 
     def fraction(self, duration_ms: int) -> float:
         if duration_ms <= 0:
@@ -259,7 +266,7 @@ class MediaView(QWidget):
     def _on_position(self, ms: int) -> None:
         if self._released:
             return
-        self._coverage.position(ms)
+        self._coverage.position(ms, at=time.monotonic(), rate=self._player.playbackRate())
         if not self._bar.isSliderDown():
             self._bar.blockSignals(True)
             self._bar.setValue(ms)
@@ -288,7 +295,9 @@ class MediaView(QWidget):
         for widget in (self._play, self._restart, self._bar):
             widget.setEnabled(ready)
         if status is QMediaPlayer.MediaStatus.EndOfMedia:
-            self._coverage.position(self._duration)
+            self._coverage.position(
+                self._duration, at=time.monotonic(), rate=self._player.playbackRate()
+            )
             self._report()
             self._coverage.reset_position()
 

@@ -149,21 +149,34 @@ def test_a_refused_block_ends_the_stream_and_says_why(qtbot: QtBot) -> None:
 @pytest.mark.parametrize(
     ("positions", "expected"),
     [
-        ([0, 500, 1000], 0.5),  # half of a 2 s medium played
-        ([0, 500, 1000, 0, 500, 1000], 0.5),  # the same half twice counts once
-        ([0, 1900], 0.0),  # a jump is a seek, not playing
-        ([0, 1000, 2000], 1.0),
+        ([(0, 0.0), (500, 0.5), (1000, 1.0)], 0.5),  # half of a 2 s medium played
+        # the same half twice counts once
+        ([(0, 0.0), (500, 0.5), (1000, 1.0), (0, 1.1), (500, 1.6), (1000, 2.1)], 0.5),
+        ([(0, 0.0), (1900, 0.05)], 0.0),  # a jump is a seek, not playing
+        ([(0, 0.0), (1900, 1.0)], 0.95),  # a late update on a busy machine is still play
+        ([(0, 0.0), (1000, 1.0), (2000, 2.0)], 1.0),
     ],
 )
-def test_coverage_counts_distinct_continuous_play(positions: list[int], expected: float) -> None:
+def test_coverage_counts_distinct_continuous_play(
+    positions: list[tuple[int, float]], expected: float
+) -> None:
     coverage = Coverage()
     previous = None
-    for ms in positions:
+    for ms, at in positions:
         if previous is not None and ms < previous:
             coverage.reset_position()
-        coverage.position(ms)
+        coverage.position(ms, at=at)
         previous = ms
     assert coverage.fraction(2000) == pytest.approx(expected)
+
+
+def test_coverage_allows_for_the_playback_rate() -> None:
+    fast, normal = Coverage(), Coverage()
+    for coverage, rate in ((fast, 8.0), (normal, 1.0)):
+        coverage.position(0, at=0.0, rate=rate)
+        coverage.position(4000, at=0.5, rate=rate)  # 4 s of media in 0.5 s of clock
+    assert fast.fraction(8000) == pytest.approx(0.5)
+    assert normal.fraction(8000) == 0.0  # at normal speed that is a seek
 
 
 # -- playing from the pack ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QTextBrowser,
     QWidget,
 )
+from pytestqt.exceptions import TimeoutError as QtTimeoutError
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -176,9 +177,19 @@ class Walk:
         if self.required(step):
             assert not next_enabled(self.person), "Next before the media was played"
         self.qtbot.waitUntil(lambda: self.person.button("play", view).isEnabled(), timeout=10_000)
-        view.player.setPlaybackRate(PLAYBACK_RATE)
+        view.set_playback_rate(PLAYBACK_RATE)
         self.person.tap("play", view)
-        self.qtbot.waitUntil(lambda: next_enabled(self.person), timeout=15_000)
+        # 12 s of video at 8x is 1.5 s; a loaded CI machine decodes far slower than that.
+        try:
+            self.qtbot.waitUntil(lambda: next_enabled(self.person), timeout=60_000)
+        except QtTimeoutError as exc:
+            player = view.player
+            raise AssertionError(
+                f"Next stayed off after playing {step.id}: state {player.playbackState()},"
+                f" status {player.mediaStatus()}, at {player.position()} of"
+                f" {player.duration()} ms, rate {player.playbackRate()},"
+                f" covered {view.covered_fraction():.2f}, error {player.errorString()!r}"
+            ) from exc
 
     def quiz(self, view: QuizView, step: model.QuizStep) -> None:
         wrong = wrong_answers(step)
