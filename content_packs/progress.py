@@ -389,27 +389,35 @@ def _statuses(programme: Programme, satisfied: dict[str, bool]) -> dict[str, Ste
     return statuses
 
 
-def _complete_by(programme: Programme, by_step: dict[str, list[Event]], t: datetime) -> bool:
-    satisfied = {
-        s.id: _evaluate(s, [e for e in by_step.get(s.id, ()) if e.occurred_at <= t]).complete
-        for s in programme.all_steps()
-    }
-    statuses = _statuses(programme, satisfied)
-    return all(
-        statuses[s.id] is StepStatus.COMPLETE
-        for m in programme.modules
-        if m.required
-        for s in m.steps
-        if s.required
-    )
-
-
 def _completed_at(programme: Programme, by_step: dict[str, list[Event]]) -> datetime:
-    times = sorted({e.occurred_at for events in by_step.values() for e in events})
-    low, high = 0, len(times) - 1  # the whole set completes, so times[high] qualifies
+    """The earliest instant by which the programme was complete.
+
+    The programme is complete by T exactly when every required step of every required module
+    meets its own rule with the events at or before T: such a step is only ever held back by
+    earlier required steps of its module and earlier required modules, which that same
+    condition covers, and nothing else blocks completion. So the answer is the latest of
+    those steps' own earliest instants, each found by bisection over that step's events
+    alone (every rule is monotone in time-prefixes), rather than re-evaluating the whole
+    programme at every candidate instant."""
+    needed = [s for m in programme.modules if m.required for s in m.steps if s.required]
+    instants = [_satisfied_at(step, by_step.get(step.id, [])) for step in needed]
+    found = [t for t in instants if t is not None]
+    if found:
+        return max(found)
+    # No step needed an event: complete from the first event on.
+    return min(e.occurred_at for events in by_step.values() for e in events)
+
+
+def _satisfied_at(step: Step, events: Sequence[Event]) -> datetime | None:
+    """The earliest instant at which `step`'s rule holds on its events (sorted by _when),
+    or None if it holds with none; the caller knows it holds on all of them."""
+    times = sorted({e.occurred_at for e in events})
+    if not times:
+        return None
+    low, high = 0, len(times) - 1  # all of them satisfy the rule, so times[high] qualifies
     while low < high:
         middle = (low + high) // 2
-        if _complete_by(programme, by_step, times[middle]):
+        if _evaluate(step, [e for e in events if e.occurred_at <= times[middle]]).complete:
             high = middle
         else:
             low = middle + 1

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Final, Literal, TypeVar, get_args
+from typing import Annotated, Final, Literal, NamedTuple, TypeVar, get_args
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import (
@@ -148,7 +148,9 @@ def _str_or_null(value: str | None) -> str:
 
 def _canonical_time(value: datetime) -> str:
     # Fixed width with a 'Z' so the hash never depends on how a datetime was printed.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not UTC:  # validated events are in UTC already; this is for the rest
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 # --- typed event data -------------------------------------------------------------------
@@ -178,8 +180,9 @@ class SyncEvent(Wire):
     """One journal entry from a kiosk; `content_hash` tells a replay from a conflict.
 
     Only structure is checked here. Whether `data` fits the type is checked per event
-    (`registration_data` and friends), so one bad event is rejected alone instead of
-    failing, and then blocking, the whole batch.
+    (`registration_data` and friends), and so is its size (`encoded().fits()`, at ingest,
+    where the same encoding feeds the content hash and the stored row), so one bad event is
+    rejected alone instead of failing, and then blocking, the whole batch.
     """
 
     id: Uuid
@@ -201,15 +204,12 @@ class SyncEvent(Wire):
     occurred_at: UtcDatetime
     monotonic_ms: Count
 
-    @field_validator("data")
-    @classmethod
-    def _data_fits(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-        if len(canonical_json(value)) > MAX_EVENT_DATA_BYTES:
-            raise ValueError(f"data is larger than {MAX_EVENT_DATA_BYTES} bytes as JSON")
-        return value
-
     def canonical_bytes(self) -> bytes:
-        """Every field, in the canonical JSON that `content_hash` digests.
+        """Every field, in the canonical JSON that `content_hash` digests."""
+        return self.canonical_bytes_with(canonical_json(self.data))
+
+    def canonical_bytes_with(self, data_json: bytes) -> bytes:
+        """`canonical_bytes`, given `data` already encoded by `canonical_json`.
 
         Only `data` needs a JSON encoder: every other field is an integer, null or a string
         whose pattern (uuid, identifier, event type, fixed-width time) admits nothing JSON
@@ -218,7 +218,7 @@ class SyncEvent(Wire):
         return b"".join(
             (
                 b'{"data":',
-                canonical_json(self.data),
+                data_json,
                 (
                     f',"device_id":"{self.device_id}","enrolment_id":{_str_or_null(self.enrolment_id)}'
                     f',"id":"{self.id}","monotonic_ms":{self.monotonic_ms}'
@@ -247,6 +247,23 @@ class SyncEvent(Wire):
     def content_hash(self) -> str:
         """SHA-256 hex of `canonical_bytes()`; occurred_at as YYYY-MM-DDTHH:MM:SS.ffffffZ."""
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
+
+    def encoded(self) -> EncodedEvent:
+        """`data` as canonical JSON and the content hash, from one encoding of `data`."""
+        data_json = canonical_json(self.data)
+        digest = hashlib.sha256(self.canonical_bytes_with(data_json)).hexdigest()
+        return EncodedEvent(data_json, digest)
+
+
+class EncodedEvent(NamedTuple):
+    """What ingest needs of an event's bytes: its data as stored, its size, its hash."""
+
+    data_json: bytes
+    content_hash: str
+
+    def fits(self) -> bool:
+        """Whether `data` is within MAX_EVENT_DATA_BYTES as canonical JSON."""
+        return len(self.data_json) <= MAX_EVENT_DATA_BYTES
 
 
 _W = TypeVar("_W", bound=Wire)

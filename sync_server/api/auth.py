@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -17,11 +19,20 @@ from sync_server.runtime import Runtime, runtime_of
 from sync_server.signatures import SignatureRejected, VerifiedSignature, verify_request
 
 
-async def authenticated_device(request: Request) -> models.Device:
-    """The device that signed this request, after signature, freshness and replay checks."""
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """A request whose signature checked out: the device that signed it and the body it
+    signed (already read, so an endpoint can parse it itself)."""
+
+    device: models.Device
+    body: bytes
+
+
+async def signed_request(request: Request) -> SignedRequest:
+    """The verified device and body, after signature, freshness and replay checks."""
     body = await request.body()
     runtime = runtime_of(request)
-    return await run_in_threadpool(
+    device = await run_in_threadpool(
         _authenticate,
         runtime,
         request.method,
@@ -29,6 +40,14 @@ async def authenticated_device(request: Request) -> models.Device:
         dict(request.headers),
         body,
     )
+    return SignedRequest(device, body)
+
+
+async def authenticated_device(
+    signed: Annotated[SignedRequest, Depends(signed_request)],
+) -> models.Device:
+    """The device that signed this request, after signature, freshness and replay checks."""
+    return signed.device
 
 
 def _target_uri(request: Request) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,31 +42,36 @@ def push(
 ) -> list[Outcome]:
     """Ingest one batch in the caller's transaction; answers one result per event, in order."""
     locked = _lock_for_writing(s)
-    hashes = {e.id: e.content_hash() for e in events}
-    existing = _existing_hashes(s, hashes)
+    encoded = [_encode(e) for e in events]
+    existing = _existing_hashes(s, {e.id for e in events})
     batch = _load_scope(s, device, events)
-    results: dict[str, Outcome] = {}
-    candidates: list[protocol.SyncEvent] = []
+    results: list[Outcome | None] = [None] * len(events)
+    candidates: list[tuple[int, protocol.SyncEvent, protocol.EncodedEvent]] = []
     seen: dict[str, str] = {}
-    for event in sorted(events, key=lambda e: (e.seq, e.id)):
-        if event.id in seen or event.id in existing:
-            known = seen.get(event.id) or existing[event.id]
-            results[event.id] = _repeat(event.id, same=known == hashes[event.id])
+    for i in sorted(range(len(events)), key=lambda i: (events[i].seq, events[i].id)):
+        event, coded = events[i], encoded[i]
+        if coded is None or not coded.fits():
+            why = "data_too_large" if coded else "invalid_data: data cannot be encoded"
+            results[i] = _result(event.id, "rejected", why)
+            continue
+        known = seen.get(event.id) or existing.get(event.id)
+        if known is not None:
+            results[i] = _repeat(event.id, same=known == coded.content_hash)
             continue
         reason = _refusal(s, batch, event)
         if reason is not None:
-            results[event.id] = _result(event.id, "rejected", reason)
+            results[i] = _result(event.id, "rejected", reason)
             continue
-        seen[event.id] = hashes[event.id]
-        candidates.append(event)
-    inserted = _insert(s, candidates, hashes, received_at, locked=locked)
+        seen[event.id] = coded.content_hash
+        candidates.append((i, event, coded))
+    inserted = _insert(s, [(e, c) for _, e, c in candidates], received_at, locked=locked)
     stored: list[protocol.SyncEvent] = []
-    for event in candidates:
+    for i, event, coded in candidates:
         if event.id in inserted:
             stored.append(event)
-            results[event.id] = _result(event.id, "accepted")
+            results[i] = _result(event.id, "accepted")
         else:  # another request stored the same id between our read and our insert
-            results[event.id] = _late_duplicate(s, event.id, hashes[event.id])
+            results[i] = _late_duplicate(s, event.id, coded.content_hash)
     if stored:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHANGE_LOG_LOCK})
@@ -86,7 +90,16 @@ def push(
         # Other kiosks of the site receive these events on their next pull, so a participant
         # can carry on where they stopped on any of them.
         record_events(s, device=device, events=stored, at=received_at)
-    return [results[e.id] for e in events]
+    return [r for r in results if r is not None]
+
+
+def _encode(event: protocol.SyncEvent) -> protocol.EncodedEvent | None:
+    """The event's data as canonical JSON and its content hash; None if data cannot be
+    encoded (a lone surrogate has no UTF-8 form)."""
+    try:
+        return event.encoded()
+    except ValueError:
+        return None
 
 
 def _lock_for_writing(s: Session) -> bool:
@@ -107,9 +120,9 @@ def _lock_for_writing(s: Session) -> bool:
     return True
 
 
-def _existing_hashes(s: Session, hashes: dict[str, str]) -> dict[str, str]:
+def _existing_hashes(s: Session, ids: set[str]) -> dict[str, str]:
     rows = s.execute(
-        select(models.Event.id, models.Event.content_hash).where(models.Event.id.in_(hashes))
+        select(models.Event.id, models.Event.content_hash).where(models.Event.id.in_(ids))
     )
     return {row.id: row.content_hash for row in rows}
 
@@ -230,8 +243,7 @@ def _check_assignment(s: Session, batch: _Batch, event: protocol.SyncEvent) -> s
 
 def _insert(
     s: Session,
-    events: Sequence[protocol.SyncEvent],
-    hashes: dict[str, str],
+    events: Sequence[tuple[protocol.SyncEvent, protocol.EncodedEvent]],
     received_at: datetime,
     *,
     locked: bool,
@@ -241,8 +253,8 @@ def _insert(
     if locked:
         # Under SQLite's write lock the ids read a moment ago are all there is: every
         # candidate is stored, so a plain executemany (no RETURNING) is exact.
-        _sqlite_executemany(s, events, hashes, received_at)
-        return {e.id for e in events}
+        _sqlite_executemany(s, events, received_at)
+        return {e.id for e, _ in events}
     rows: list[dict[str, Any]] = [
         {
             "id": e.id,
@@ -256,9 +268,9 @@ def _insert(
             "occurred_at": e.occurred_at,
             "monotonic_ms": e.monotonic_ms,
             "received_at": received_at,
-            "content_hash": hashes[e.id],
+            "content_hash": coded.content_hash,
         }
-        for e in events
+        for e, coded in events
     ]
     table = cast(Table, models.Event.__table__)
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -278,12 +290,12 @@ _SQLITE_INSERT = (
 
 def _sqlite_executemany(
     s: Session,
-    events: Sequence[protocol.SyncEvent],
-    hashes: dict[str, str],
+    events: Sequence[tuple[protocol.SyncEvent, protocol.EncodedEvent]],
     received_at: datetime,
 ) -> None:
     """The batch in one driver executemany: the rows are already validated, so SQLAlchemy's
-    per-row parameter processing (most of an ORM bulk insert's cost) has nothing to add."""
+    per-row parameter processing (most of an ORM bulk insert's cost) has nothing to add.
+    `data` is stored as its canonical JSON, the very bytes the content hash digests."""
     received = sqlite_timestamp(received_at)
     rows = [
         (
@@ -294,12 +306,12 @@ def _sqlite_executemany(
             e.enrolment_id,
             e.type,
             e.step_id,
-            json.dumps(e.data),
+            coded.data_json.decode(),
             sqlite_timestamp(e.occurred_at),
             e.monotonic_ms,
             received,
-            hashes[e.id],
+            coded.content_hash,
         )
-        for e in events
+        for e, coded in events
     ]
     s.connection().exec_driver_sql(_SQLITE_INSERT, rows)

@@ -118,9 +118,6 @@ def test_a_valid_event_is_accepted_and_its_time_normalised_to_utc() -> None:
         ("occurred_at", "2025-03-01T12:00:00"),
         ("occurred_at", datetime(2025, 3, 1, 12, 0)),
         ("occurred_at", "yesterday"),
-        ("data", {"blob": "x" * 70_000}),
-        ("data", {"nan": float("nan")}),
-        ("data", {"text": "\ud800"}),
         ("data", ["not", "an", "object"]),
     ],
 )

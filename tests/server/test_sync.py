@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -173,6 +174,42 @@ def test_same_id_other_content_is_a_final_conflict(kiosk: TestDevice, world: Wor
         stored = s.get(models.Event, viewed.id)
     assert stored is not None
     assert stored.data == {"dwell_ms": 5000}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"blob": "x" * 70_000}, "data_too_large"),
+        ({"nan": float("nan")}, "invalid_data: data cannot be encoded"),
+    ],
+)
+def test_an_event_whose_data_cannot_be_stored_is_rejected_alone(
+    kiosk: TestDevice, world: World, data: dict[str, Any], reason: str
+) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    kinds = {"participant_id": reg.participant_id, "enrolment_id": reg.enrolment_id}
+    bad = kiosk.event("step.viewed", step_id="welcome", data=data, **kinds)
+    good = kiosk.event("step.viewed", step_id="welcome", data={"dwell_ms": 5000}, **kinds)
+    results = kiosk.push_ok([bad, good])
+    assert [(r.status, r.reason) for r in results] == [("rejected", reason), ("accepted", None)]
+    with world.sessions() as s:
+        assert s.get(models.Event, bad.id) is None
+        assert s.get(models.Event, good.id) is not None
+
+
+def test_a_lone_surrogate_is_not_json(kiosk: TestDevice, world: World) -> None:
+    # RFC 8259 leaves "\ud800" alone undefined; the body is refused whole (a kiosk's journal
+    # cannot hold one: it encodes every event's data canonically when it records it).
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    kinds = {"participant_id": reg.participant_id, "enrolment_id": reg.enrolment_id}
+    bad = kiosk.event("step.viewed", step_id="welcome", data={"text": "\ud800"}, **kinds)
+    response = kiosk.push([bad])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    with world.sessions() as s:
+        assert s.get(models.Event, bad.id) is None
 
 
 def test_a_whole_programme_completes_on_the_server(kiosk: TestDevice, world: World) -> None:
