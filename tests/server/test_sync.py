@@ -212,6 +212,20 @@ def test_a_lone_surrogate_is_not_json(kiosk: TestDevice, world: World) -> None:
         assert s.get(models.Event, bad.id) is None
 
 
+def test_one_id_twice_in_a_batch_is_answered_per_event(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    kinds = {"participant_id": reg.participant_id, "enrolment_id": reg.enrolment_id}
+    first = kiosk.event("step.viewed", step_id="welcome", data={"dwell_ms": 5000}, **kinds)
+    other = first.model_copy(update={"data": {"dwell_ms": 999_000}})
+    results = kiosk.push_ok([first, first, other])
+    assert [r.status for r in results] == ["accepted", "duplicate", "conflict"]
+    with world.sessions() as s:
+        stored = s.get(models.Event, first.id)
+        assert stored is not None
+        assert (stored.data, stored.content_hash) == (first.data, first.content_hash())
+
+
 def test_a_whole_programme_completes_on_the_server(kiosk: TestDevice, world: World) -> None:
     reg = kiosk.register(programme_id=PROGRAMME_ID)
     assert reg.enrolment_id is not None
