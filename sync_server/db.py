@@ -68,8 +68,6 @@ def current_revision(engine: Engine) -> str | None:
 
 def sqlite_timestamp(value: datetime) -> str:
     """A UTC timestamp as SQLAlchemy's SQLite DateTime stores it (tests hold the two equal)."""
-    utc = value.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
-    )
+    if value.tzinfo is not UTC:  # validated times are in UTC already
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without the "+00:00"

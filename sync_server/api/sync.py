@@ -64,7 +64,7 @@ def push(signed: Signed, request: Request) -> Response:
     # result (a fifth of a batch's time); response_model above documents the shape, and the
     # tests read every answer back through protocol.PushResponse.
     answer = protocol.PushResponse(results=[], server_time=received_at).model_dump(mode="json")
-    answer["results"] = [r._asdict() for r in results]
+    answer["results"] = [{"id": i, "status": status, "reason": why} for i, status, why in results]
     return Response(json.dumps(answer, separators=(",", ":")), media_type="application/json")
 
 

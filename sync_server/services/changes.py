@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -57,36 +57,54 @@ def record_events(
     another kiosk; the pushing device skips its own. Call in the ingest transaction, after
     the events are stored and under the change-log lock. Answers how many were recorded.
     """
-    rows = [
-        {
-            "kind": models.ChangeKind.EVENT,
-            "entity_id": event.id,
-            "force_id": device.force_id,
-            "site_id": device.site_id,
-            "op": "upsert",
-            "at": at,
-        }
+    ids = [
+        event.id
         for event in sorted(events, key=lambda e: (e.seq, e.id))
         if event.enrolment_id is not None and event.type not in _PARTICIPANT_EVENTS
     ]
-    if rows and s.get_bind().dialect.name == "sqlite":
-        # A push stores up to 1,000 of these: one driver executemany, as ingest stores events.
+    record_changes(
+        s,
+        [(models.ChangeKind.EVENT, i) for i in ids],
+        force_id=device.force_id,
+        site_id=device.site_id,
+        at=at,
+    )
+    return len(ids)
+
+
+def record_changes(
+    s: Session,
+    changes: Sequence[tuple[models.ChangeKind, str]],
+    *,
+    force_id: str | None,
+    site_id: str | None,
+    at: datetime,
+) -> None:
+    """Append an upsert change for each (kind, entity id), in order, in one statement.
+
+    A push records up to a thousand: on SQLite one driver executemany, as ingest stores
+    events; elsewhere one Core insert."""
+    if not changes:
+        return
+    if s.get_bind().dialect.name == "sqlite":
         stamp = sqlite_timestamp(at)
         s.connection().exec_driver_sql(
             "INSERT INTO changes (force_id, site_id, kind, entity_id, op, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r["force_id"],
-                    r["site_id"],
-                    models.ChangeKind.EVENT.value,
-                    r["entity_id"],
-                    "upsert",
-                    stamp,
-                )
-                for r in rows
-            ],
+            "VALUES (?, ?, ?, ?, 'upsert', ?)",
+            [(force_id, site_id, kind.value, entity_id, stamp) for kind, entity_id in changes],
         )
-    elif rows:
-        s.execute(insert(models.Change), rows)
-    return len(rows)
+        return
+    s.execute(
+        insert(models.Change),
+        [
+            {
+                "kind": kind,
+                "entity_id": entity_id,
+                "force_id": force_id,
+                "site_id": site_id,
+                "op": "upsert",
+                "at": at,
+            }
+            for kind, entity_id in changes
+        ],
+    )

@@ -227,7 +227,7 @@ def _require_version(enrolment: models.Enrolment) -> int:
 
 def _rule_events(s: Session, enrolment_ids: Sequence[str]) -> dict[str, list[RuleEvent]]:
     """Every stored event of these enrolments, in one query, as the rules read them."""
-    rows = s.execute(
+    rows = s.connection().execute(
         select(
             models.Event.enrolment_id,
             models.Event.id,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sync_server import models, protocol
 from sync_server.db import sqlite_timestamp
 from sync_server.services import effects
-from sync_server.services.changes import record_change, record_events
+from sync_server.services.changes import record_changes, record_events
 
 # Serialises change-log writers on PostgreSQL so change sequence numbers commit in order
 # and a pull never skips a row committed late with a lower number.
@@ -78,15 +78,7 @@ def push(
         touched = effects.apply(
             s, device=device, events=stored, received_at=received_at, programmes=programmes
         )
-        for kind, entity_id in touched:
-            record_change(
-                s,
-                kind=kind,
-                entity_id=entity_id,
-                force_id=device.force_id,
-                site_id=device.site_id,
-                at=received_at,
-            )
+        record_changes(s, touched, force_id=device.force_id, site_id=device.site_id, at=received_at)
         # Other kiosks of the site receive these events on their next pull, so a participant
         # can carry on where they stopped on any of them.
         record_events(s, device=device, events=stored, at=received_at)
@@ -121,10 +113,11 @@ def _lock_for_writing(s: Session) -> bool:
 
 
 def _existing_hashes(s: Session, ids: set[str]) -> dict[str, str]:
-    rows = s.execute(
+    # Core on the session's connection: these are plain rows, so the ORM layer adds nothing.
+    rows = s.connection().execute(
         select(models.Event.id, models.Event.content_hash).where(models.Event.id.in_(ids))
     )
-    return {row.id: row.content_hash for row in rows}
+    return {row[0]: row[1] for row in rows}
 
 
 def _late_duplicate(s: Session, event_id: str, content_hash: str) -> Outcome:
@@ -156,14 +149,15 @@ def _result(event_id: str, status: protocol.EventStatus, reason: str | None = No
 def _load_scope(s: Session, device: models.Device, events: Iterable[protocol.SyncEvent]) -> _Batch:
     batch = _Batch(device=device)
     participant_ids = {e.participant_id for e in events}
-    for pid, force_id, site_id in s.execute(
+    connection = s.connection()
+    for pid, force_id, site_id in connection.execute(
         select(
             models.Participant.id, models.Participant.force_id, models.Participant.site_id
         ).where(models.Participant.id.in_(participant_ids))
     ):
         batch.participants[pid] = (force_id, site_id)
     enrolment_ids = {e.enrolment_id for e in events if e.enrolment_id}
-    for eid, pid in s.execute(
+    for eid, pid in connection.execute(
         select(models.Enrolment.id, models.Enrolment.participant_id).where(
             models.Enrolment.id.in_(enrolment_ids)
         )
