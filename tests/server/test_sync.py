@@ -16,7 +16,7 @@ from sync_server import models, protocol
 from sync_server.db import SessionFactory, sqlite_timestamp
 from sync_server.services import packs
 from sync_server.settings import Settings
-from tests.support.device import TestDevice
+from tests.support.device import Registration, TestDevice
 from tests.support.journeys import whole_programme
 from tests.support.world import PROGRAMME_ID, SAMPLE, World, make_world
 
@@ -176,6 +176,17 @@ def test_same_id_other_content_is_a_final_conflict(kiosk: TestDevice, world: Wor
     assert stored.data == {"dwell_ms": 5000}
 
 
+def viewed(kiosk: TestDevice, reg: Registration, data: dict[str, Any]) -> protocol.SyncEvent:
+    """A step.viewed event of the registered participant's enrolment."""
+    return kiosk.event(
+        "step.viewed",
+        participant_id=reg.participant_id,
+        enrolment_id=reg.enrolment_id,
+        step_id="welcome",
+        data=data,
+    )
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
@@ -188,9 +199,8 @@ def test_an_event_whose_data_cannot_be_stored_is_rejected_alone(
 ) -> None:
     reg = kiosk.register(programme_id=PROGRAMME_ID)
     kiosk.push_ok(reg.events)
-    kinds = {"participant_id": reg.participant_id, "enrolment_id": reg.enrolment_id}
-    bad = kiosk.event("step.viewed", step_id="welcome", data=data, **kinds)
-    good = kiosk.event("step.viewed", step_id="welcome", data={"dwell_ms": 5000}, **kinds)
+    bad = viewed(kiosk, reg, data)
+    good = viewed(kiosk, reg, {"dwell_ms": 5000})
     results = kiosk.push_ok([bad, good])
     assert [(r.status, r.reason) for r in results] == [("rejected", reason), ("accepted", None)]
     with world.sessions() as s:
@@ -203,8 +213,7 @@ def test_a_lone_surrogate_is_not_json(kiosk: TestDevice, world: World) -> None:
     # cannot hold one: it encodes every event's data canonically when it records it).
     reg = kiosk.register(programme_id=PROGRAMME_ID)
     kiosk.push_ok(reg.events)
-    kinds = {"participant_id": reg.participant_id, "enrolment_id": reg.enrolment_id}
-    bad = kiosk.event("step.viewed", step_id="welcome", data={"text": "\ud800"}, **kinds)
+    bad = viewed(kiosk, reg, {"text": "\ud800"})
     response = kiosk.push([bad])
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
@@ -215,8 +224,7 @@ def test_a_lone_surrogate_is_not_json(kiosk: TestDevice, world: World) -> None:
 def test_one_id_twice_in_a_batch_is_answered_per_event(kiosk: TestDevice, world: World) -> None:
     reg = kiosk.register(programme_id=PROGRAMME_ID)
     kiosk.push_ok(reg.events)
-    kinds = {"participant_id": reg.participant_id, "enrolment_id": reg.enrolment_id}
-    first = kiosk.event("step.viewed", step_id="welcome", data={"dwell_ms": 5000}, **kinds)
+    first = viewed(kiosk, reg, {"dwell_ms": 5000})
     other = first.model_copy(update={"data": {"dwell_ms": 999_000}})
     results = kiosk.push_ok([first, first, other])
     assert [r.status for r in results] == ["accepted", "duplicate", "conflict"]
