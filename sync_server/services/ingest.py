@@ -113,10 +113,18 @@ def _lock_for_writing(s: Session) -> bool:
 
 
 def _existing_hashes(s: Session, ids: set[str]) -> dict[str, str]:
-    # Core on the session's connection: these are plain rows, so the ORM layer adds nothing.
-    rows = s.connection().execute(
-        select(models.Event.id, models.Event.content_hash).where(models.Event.id.in_(ids))
-    )
+    connection = s.connection()
+    if connection.dialect.name == "sqlite":
+        # A thousand ids: the driver binds them as they are, where SQLAlchemy would first
+        # expand and process a thousand parameters.
+        marks = ", ".join("?" * len(ids))
+        rows = connection.exec_driver_sql(
+            f"SELECT id, content_hash FROM events WHERE id IN ({marks})", tuple(ids)
+        )
+    else:
+        rows = connection.execute(
+            select(models.Event.id, models.Event.content_hash).where(models.Event.id.in_(ids))
+        )
     return {row[0]: row[1] for row in rows}
 
 
