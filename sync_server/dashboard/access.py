@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -165,6 +165,29 @@ async def checked_form(
     return form
 
 
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def checked_upload(
+    *, max_files: int, max_fields: int
+) -> Callable[[Request, Staff], AsyncIterator[FormData]]:
+    """A dependency: a form with files, once its CSRF token matches the session's; its
+    spooled files are closed when the request is done."""
+
+    async def upload(
+        request: Request, staff: Annotated[Staff, Depends(current_staff)]
+    ) -> AsyncIterator[FormData]:
+        form = await request.form(max_files=max_files, max_fields=max_fields)
+        try:
+            if not auth.tokens_match(staff.csrf_token, field(form, "csrf_token")):
+                raise csrf_refused(staff)
+            yield form
+        finally:
+            await form.close()
+
+    return upload
+
+
 @router.get("/")
 def root() -> RedirectResponse:
     return RedirectResponse(HOME_PATH, status_code=303)
@@ -256,7 +279,7 @@ async def login(request: Request) -> Response:
 def logout(
     request: Request,
     staff: Annotated[Staff, Depends(current_staff)],
-    _form: Annotated[FormData, Depends(checked_form)],
+    _form: CheckedForm,
 ) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions.begin() as s:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import SPAN, page_number, parse_days
 from sync_server.dashboard.scope import force_filter
 from sync_server.models import AuditEntry
 
@@ -51,17 +52,7 @@ class AuditPage:
 
 
 def parse_filters(params: Mapping[str, str]) -> tuple[AuditFilters, list[str]]:
-    errors: list[str] = []
-    days: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        raw = params.get(name, "").strip()
-        try:
-            days[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors.append(f"{raw[:20]!r} is not a date (use YYYY-MM-DD); ignored.")
-            days[name] = None
-    raw_page = params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and len(raw_page) <= 6 else 1
+    days, errors = parse_days(params, SPAN, refused="; ignored.")
     return (
         AuditFilters(
             actor=params.get("actor", "").strip()[:80],
@@ -69,7 +60,7 @@ def parse_filters(params: Mapping[str, str]) -> tuple[AuditFilters, list[str]]:
             subject=params.get("subject", "").strip()[:80],
             day_from=days["from"],
             day_to=days["to"],
-            page=max(page, 1),
+            page=page_number(params.get("page")),
         ),
         errors,
     )

@@ -3,20 +3,22 @@ and the staff page that checks a certificate by its code or by its file."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from sync_server.dashboard import auth, certificate_keys, certificates
-from sync_server.dashboard.access import checked_form, csrf_refused, field, not_found, now, require
+from sync_server.dashboard import certificate_checks, certificate_keys, certificates
+from sync_server.dashboard.access import CheckedForm, checked_upload, field, not_found, now, require
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import audit_as, page_number
+from sync_server.dashboard.certificate_keys import SigningKey
 from sync_server.dashboard.certificate_models import Certificate
 from sync_server.dashboard.templating import CASEWORK_ROLES, PREFIX, render
 from sync_server.runtime import runtime_of
-from sync_server.services.admin import audit
 
 PATH = f"{PREFIX}/certificates"
 VERIFY_PATH = f"{PATH}/verify"
@@ -26,10 +28,7 @@ BODY_LIMITS = {VERIFY_PATH: MAX_DOCUMENT_BYTES + 16 * 1024}
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 Caseworker = Annotated[Staff, Depends(require(CASEWORK_ROLES))]
-
-
-def _page_number(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) <= 6 and int(raw) > 0 else 1
+CertificateUpload = Annotated[FormData, Depends(checked_upload(max_files=1, max_fields=4))]
 
 
 def _verify_url(request: Request) -> str:
@@ -39,23 +38,12 @@ def _verify_url(request: Request) -> str:
 @router.get("")
 def completion_records(request: Request, staff: Caseworker) -> Response:
     runtime = runtime_of(request)
-    page = _page_number(request.query_params.get("page"))
+    page = page_number(request.query_params.get("page"))
     at = now()
     with runtime.sessions.begin() as s:
         listing = certificates.completed(s, staff=staff, page=page)
-        audit(
-            s,
-            action="certificates.listed",
-            subject=None,
-            force_id=staff.force_id,
-            now=at,
-            actor=staff.username,
-            details={
-                "session": staff.session_id,
-                "page": page,
-                "shown": sorted({row.participant_id for row in listing.rows}),
-            },
-        )
+        shown = sorted({row.participant_id for row in listing.rows})
+        audit_as(s, staff, "certificates.listed", at=at, details={"page": page, "shown": shown})
     return render(
         "certificates.html",
         staff=staff,
@@ -65,9 +53,7 @@ def completion_records(request: Request, staff: Caseworker) -> Response:
 
 
 @router.post("/issue")
-def issue(
-    request: Request, staff: Caseworker, form: Annotated[FormData, Depends(checked_form)]
-) -> Response:
+def issue(request: Request, staff: Caseworker, form: CheckedForm) -> Response:
     runtime = runtime_of(request)
     key = certificate_keys.load_or_create(runtime.settings)
     with runtime.sessions.begin() as s:
@@ -90,7 +76,7 @@ def _check_page(
     request: Request,
     staff: Staff,
     *,
-    verdict: certificates.Verdict | None = None,
+    verdict: certificate_checks.Verdict | None = None,
     error: str = "",
     code: str = "",
     status_code: int = 200,
@@ -104,6 +90,25 @@ def _check_page(
         error=error,
         code=code,
     )
+
+
+def _checked(
+    request: Request,
+    staff: Staff,
+    check: Callable[[Session, SigningKey], certificate_checks.Verdict],
+    *,
+    method: str,
+    code: str | None,
+) -> Response:
+    """The check's verdict, audited and shown."""
+    runtime = runtime_of(request)
+    key = certificate_keys.load_or_create(runtime.settings)
+    with runtime.sessions.begin() as s:
+        verdict = check(s, key)
+        certificate_checks.audit_check(
+            s, staff=staff, method=method, verdict=verdict, code=code, now=now()
+        )
+    return _check_page(request, staff, verdict=verdict, code=code or "")
 
 
 @router.get("/verify")
@@ -120,32 +125,17 @@ def check_code(request: Request, staff: Caseworker) -> Response:
             code=typed[:40],
             status_code=400,
         )
-    runtime = runtime_of(request)
-    key = certificate_keys.load_or_create(runtime.settings)
-    with runtime.sessions.begin() as s:
-        verdict = certificates.check_code(s, key=key, staff=staff, code=code)
-        certificates.audit_check(
-            s, staff=staff, method="code", verdict=verdict, code=code, now=now()
-        )
-    return _check_page(request, staff, verdict=verdict, code=code)
-
-
-async def _upload(request: Request, staff: Caseworker) -> AsyncIterator[FormData]:
-    """The uploaded certificate form, once its CSRF token matches the session's; its
-    spooled file is closed when the request is done."""
-    form = await request.form(max_files=1, max_fields=4)
-    try:
-        if not auth.tokens_match(staff.csrf_token, field(form, "csrf_token")):
-            raise csrf_refused(staff)
-        yield form
-    finally:
-        await form.close()
+    return _checked(
+        request,
+        staff,
+        lambda s, key: certificate_checks.check_code(s, key=key, staff=staff, code=code),
+        method="code",
+        code=code,
+    )
 
 
 @router.post("/verify")
-async def check_document(
-    request: Request, staff: Caseworker, form: Annotated[FormData, Depends(_upload)]
-) -> Response:
+async def check_document(request: Request, staff: Caseworker, form: CertificateUpload) -> Response:
     upload = form.get("document")
     if not isinstance(upload, UploadFile):
         return _check_page(
@@ -159,14 +149,15 @@ async def check_document(
             error="That file is not a certificate: certificates are PDF files under 512 KB.",
             status_code=400,
         )
-    runtime = runtime_of(request)
-    key = certificate_keys.load_or_create(runtime.settings)
-    with runtime.sessions.begin() as s:
-        verdict = certificates.check_document(s, key=key, staff=staff, document=document)
-        certificates.audit_check(
-            s, staff=staff, method="document", verdict=verdict, code=None, now=now()
-        )
-    return _check_page(request, staff, verdict=verdict)
+    return _checked(
+        request,
+        staff,
+        lambda s, key: certificate_checks.check_document(
+            s, key=key, staff=staff, document=document
+        ),
+        method="document",
+        code=None,
+    )
 
 
 def _certificate(request: Request, staff: Staff, code: str, action: str) -> Certificate:
@@ -177,14 +168,14 @@ def _certificate(request: Request, staff: Staff, code: str, action: str) -> Cert
         found = certificates.find(s, staff=staff, code=normal) if normal else None
         if found is None:
             raise not_found("certificate", staff)
-        audit(
+        audit_as(
             s,
-            action=action,
+            staff,
+            action,
+            at=now(),
             subject=found.code,
             force_id=found.force_id,
-            now=now(),
-            actor=staff.username,
-            details={"session": staff.session_id, "enrolment": found.enrolment_id},
+            details={"enrolment": found.enrolment_id},
         )
         s.expunge(found)
         return found
@@ -194,14 +185,16 @@ def _certificate(request: Request, staff: Staff, code: str, action: str) -> Cert
 def certificate_page(request: Request, code: str, staff: Caseworker) -> Response:
     runtime = runtime_of(request)
     found = _certificate(request, staff, code, "certificate.viewed")
-    facts = certificates.signed_facts(certificate_keys.load_or_create(runtime.settings), found)
+    facts = certificate_checks.signed_facts(
+        certificate_keys.load_or_create(runtime.settings), found
+    )
     return render(
         "certificate.html",
         staff=staff,
         zone=runtime.settings.dashboard_timezone,
         certificate=found,
         facts=facts,
-        tampered=certificates.TAMPERED,
+        tampered=certificate_checks.TAMPERED,
     )
 
 

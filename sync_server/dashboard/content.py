@@ -6,32 +6,33 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from sync_server.dashboard import auth, content_releases
+from sync_server.dashboard import content_releases
 from sync_server.dashboard.access import (
+    CheckedForm,
     Refused,
-    checked_form,
-    csrf_refused,
-    field,
+    checked_upload,
     not_found,
     now,
     require,
 )
 from sync_server.dashboard.attribution import claim
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import audit_as
+from sync_server.dashboard.confirm import carry_out, confirm_page
 from sync_server.dashboard.content_releases import Release
 from sync_server.dashboard.templating import CONTENT_ROLES, PREFIX, render
-from sync_server.runtime import runtime_of
+from sync_server.runtime import Runtime, runtime_of
 from sync_server.services import packs
-from sync_server.services.admin import audit
 from sync_server.services.writelock import begin_decision
 
 PATH = f"{PREFIX}/content"
@@ -43,6 +44,7 @@ _COPY_CHUNK = 1 << 20
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 ContentStaff = Annotated[Staff, Depends(require(CONTENT_ROLES))]
+PackUpload = Annotated[FormData, Depends(checked_upload(max_files=2, max_fields=64))]
 
 
 class Refusal(Exception):
@@ -69,17 +71,6 @@ def _page(request: Request, staff: Staff, *, error: str = "", status_code: int =
 @router.get("")
 def content_page(request: Request, staff: ContentStaff) -> Response:
     return _page(request, staff)
-
-
-async def _upload(request: Request, staff: ContentStaff) -> AsyncIterator[FormData]:
-    """The upload form, once its CSRF token matches; its spooled files are closed after."""
-    form = await request.form(max_files=2, max_fields=64)
-    try:
-        if not auth.tokens_match(staff.csrf_token, field(form, "csrf_token")):
-            raise csrf_refused(staff)
-        yield form
-    finally:
-        await form.close()
 
 
 def _signature(form: FormData) -> str:
@@ -112,9 +103,7 @@ def _spool(form: FormData, directory: Path) -> Path:
 
 
 @router.post("/upload")
-def upload(
-    request: Request, staff: ContentStaff, form: Annotated[FormData, Depends(_upload)]
-) -> Response:
+def upload(request: Request, staff: ContentStaff, form: PackUpload) -> Response:
     """Verify and publish in one transaction: a refused pack leaves no file and no row."""
     runtime = runtime_of(request)
     settings = runtime.settings
@@ -146,15 +135,19 @@ def upload(
     return RedirectResponse(f"{target}?{urlencode({'published': 1})}", status_code=303)
 
 
-def _release(request: Request, staff: Staff, pack_id: str, version: int) -> Release:
-    runtime = runtime_of(request)
-    with runtime.sessions() as s:
-        found = content_releases.release(
-            s, staff=staff, pack_id=pack_id[:64], version=version, programmes=runtime.programmes
-        )
+def _find(s: Session, runtime: Runtime, staff: Staff, pack_id: str, version: int) -> Release:
+    found = content_releases.release(
+        s, staff=staff, pack_id=pack_id[:64], version=version, programmes=runtime.programmes
+    )
     if found is None:
         raise not_found("pack release", staff)
     return found
+
+
+def _release(request: Request, staff: Staff, pack_id: str, version: int) -> Release:
+    runtime = runtime_of(request)
+    with runtime.sessions() as s:
+        return _find(s, runtime, staff, pack_id, version)
 
 
 @router.get("/{pack_id}/{version}")
@@ -178,74 +171,50 @@ def release_page(request: Request, pack_id: str, version: int, staff: ContentSta
 
 @router.post("/{pack_id}/{version}/publish")
 def publish_to_forces(
-    request: Request,
-    pack_id: str,
-    version: int,
-    staff: ContentStaff,
-    form: Annotated[FormData, Depends(checked_form)],
+    request: Request, pack_id: str, version: int, staff: ContentStaff, form: CheckedForm
 ) -> Response:
     runtime = runtime_of(request)
-    at = now()
-    with runtime.sessions.begin() as s:
+    wanted = [v for v in form.getlist("forces") if isinstance(v, str)]
+
+    def offer(s: Session, at: datetime) -> str:
         begin_decision(s)
-        found = content_releases.release(
-            s, staff=staff, pack_id=pack_id[:64], version=version, programmes=runtime.programmes
-        )
-        if found is None:
-            raise not_found("pack release", staff)
+        found = _find(s, runtime, staff, pack_id, version)
         if found.release.retired_at is not None:
             raise Refused(409, "Retired", "This version is retired.", staff=staff)
-        wanted = [v for v in form.getlist("forces") if isinstance(v, str)]
         forces = content_releases.chosen_forces(s, staff=staff, wanted=wanted)
         if not forces:
             raise Refused(400, "Not published", "Choose one or more of your forces.", staff=staff)
         added = content_releases.offer(s, release=found.release, forces=forces, now=at)
-        audit(
-            s,
-            action="pack.offered",
-            subject=f"{found.release.pack_id}:{found.release.version}",
-            force_id=staff.force_id,
-            now=at,
-            actor=staff.username,
-            details={"session": staff.session_id, "forces": added},
-        )
-    return RedirectResponse(f"{PATH}/{pack_id}/{version}?offered=1", status_code=303)
+        subject = f"{found.release.pack_id}:{found.release.version}"
+        audit_as(s, staff, "pack.offered", at=at, subject=subject, details={"forces": added})
+        return f"{PATH}/{pack_id}/{version}?offered=1"
+
+    return carry_out(request, offer)
 
 
 @router.get("/{pack_id}/{version}/retire")
 def confirm_retire(request: Request, pack_id: str, version: int, staff: ContentStaff) -> Response:
     found = _release(request, staff, pack_id, version)
-    return render(
-        "content_retire.html",
-        staff=staff,
-        zone=runtime_of(request).settings.dashboard_timezone,
-        found=found,
-    )
+    return confirm_page(request, staff, "content_retire.html", found=found)
 
 
 @router.post("/{pack_id}/{version}/retire")
 def retire(
-    request: Request,
-    pack_id: str,
-    version: int,
-    staff: ContentStaff,
-    _form: Annotated[FormData, Depends(checked_form)],
+    request: Request, pack_id: str, version: int, staff: ContentStaff, _form: CheckedForm
 ) -> Response:
     runtime = runtime_of(request)
-    at = now()
-    with runtime.sessions.begin() as s:
+
+    def retire_it(s: Session, at: datetime) -> str:
         begin_decision(s)
-        found = content_releases.release(
-            s, staff=staff, pack_id=pack_id[:64], version=version, programmes=runtime.programmes
-        )
-        if found is None:
-            raise not_found("pack release", staff)
+        found = _find(s, runtime, staff, pack_id, version)
         if not found.may_retire:
             raise _refused_retire(staff, found)
         packs.retire(s, pack_id=found.release.pack_id, version=found.release.version, now=at)
         subject = f"{found.release.pack_id}:{found.release.version}"
         claim(s, action="pack.retired", subject=subject, at=at, staff=staff)
-    return RedirectResponse(f"{PATH}/{pack_id}/{version}?retired=1", status_code=303)
+        return f"{PATH}/{pack_id}/{version}?retired=1"
+
+    return carry_out(request, retire_it)
 
 
 def _refused_retire(staff: Staff, found: Release) -> Refused:

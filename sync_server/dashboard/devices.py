@@ -12,17 +12,17 @@ import segno
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
-from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from sync_server.dashboard.access import checked_form, field, not_found, now, require
+from sync_server.dashboard.access import CheckedForm, field, not_found, now, require
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import audit_as
+from sync_server.dashboard.confirm import carry_out, confirm_page
 from sync_server.dashboard.scope import force_filter, may_see_force
 from sync_server.dashboard.templating import CASEWORK_ROLES, PREFIX, render
 from sync_server.models import Change, Device, Event, Site, StaffUser
 from sync_server.runtime import runtime_of
 from sync_server.services import enrolment
-from sync_server.services.admin import audit
 
 PATH = f"{PREFIX}/devices"
 
@@ -168,9 +168,7 @@ def devices_page(request: Request, staff: Caseworker) -> Response:
 
 
 @router.post("/codes")
-def issue_code(
-    request: Request, staff: Caseworker, form: Annotated[FormData, Depends(checked_form)]
-) -> Response:
+def issue_code(request: Request, staff: Caseworker, form: CheckedForm) -> Response:
     runtime = runtime_of(request)
     site_id = field(form, "site")[:40]
     at = now()
@@ -205,42 +203,31 @@ def _device(s: Session, staff: Staff, device_id: str) -> Device:
 
 @router.get("/{device_id}/revoke")
 def confirm_revoke(request: Request, device_id: str, staff: Caseworker) -> Response:
-    runtime = runtime_of(request)
-    with runtime.sessions() as s:
+    with runtime_of(request).sessions() as s:
         found = next((d for d in listing(s, staff=staff) if d.id == device_id), None)
     if found is None:
         raise not_found("device", staff)
-    return render(
-        "device_revoke.html",
-        staff=staff,
-        zone=runtime.settings.dashboard_timezone,
-        device=found,
-    )
+    return confirm_page(request, staff, "device_revoke.html", device=found)
 
 
 @router.post("/{device_id}/revoke")
-def revoke(
-    request: Request,
-    device_id: str,
-    staff: Caseworker,
-    _form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
-    runtime = runtime_of(request)
-    at = now()
-    with runtime.sessions.begin() as s:
+def revoke(request: Request, device_id: str, staff: Caseworker, _form: CheckedForm) -> Response:
+    def revoke_it(s: Session, at: datetime) -> str:
         device = _device(s, staff, device_id)
         if device.revoked_at is None:
             # From now on every request it signs is answered 401 device_revoked, which tells
             # the kiosk to erase its local data.
             device.revoked_at = at
             device.revoked_by = staff.id
-            audit(
+            audit_as(
                 s,
-                action="device.revoked",
+                staff,
+                "device.revoked",
+                at=at,
                 subject=f"device:{device.id}",
                 force_id=device.force_id,
-                now=at,
-                actor=staff.username,
-                details={"session": staff.session_id, "site": device.site_id},
+                details={"site": device.site_id},
             )
-    return RedirectResponse(f"{PATH}?{urlencode({'revoked': device_id})}", status_code=303)
+        return f"{PATH}?{urlencode({'revoked': device_id})}"
+
+    return carry_out(request, revoke_it)

@@ -111,32 +111,20 @@ class Report:
         months = self.breakdowns["month"]
         programmes = self.breakdowns["programme"]
         shades = {3: "#5694ca", 6: "#1d4f91", 12: "#0b2f5b"}
-        trial = f"published trial: {TRIAL_COMPLETION:.0%}"
+
+        def completion(chart_id: str, title: str, rows: list[Row]) -> Chart:
+            rates = [r.figures.completion_rate for r in rows]
+            return bar_chart(
+                id=chart_id,
+                title=title,
+                categories=[r.label for r in rows],
+                series=[Series("Completion rate", "#00703c", rates)],
+                reference=(TRIAL_COMPLETION, f"published trial: {TRIAL_COMPLETION:.0%}"),
+            )
+
         return [
-            bar_chart(
-                id="chart-completion-month",
-                title="Completion rate by month of disposal",
-                categories=[r.label for r in months],
-                series=[
-                    Series(
-                        "Completion rate", "#00703c", [r.figures.completion_rate for r in months]
-                    )
-                ],
-                reference=(TRIAL_COMPLETION, trial),
-            ),
-            bar_chart(
-                id="chart-completion-programme",
-                title="Completion rate by programme",
-                categories=[r.label for r in programmes],
-                series=[
-                    Series(
-                        "Completion rate",
-                        "#00703c",
-                        [r.figures.completion_rate for r in programmes],
-                    )
-                ],
-                reference=(TRIAL_COMPLETION, trial),
-            ),
+            completion("chart-completion-month", "Completion rate by month of disposal", months),
+            completion("chart-completion-programme", "Completion rate by programme", programmes),
             bar_chart(
                 id="chart-reoffending-programme",
                 title="Reoffending rate by programme",

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 from sync_server.dashboard import xapi
 from sync_server.dashboard.access import now, require
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import SPAN, local_today, parse_days
 from sync_server.dashboard.certificate_models import Certificate
 from sync_server.dashboard.overview import ACTIVE
 from sync_server.dashboard.scope import force_filter
@@ -96,16 +96,16 @@ class Period:
         }
 
 
+def _scope(staff: Staff, period: Period, runtime: Runtime) -> list[Any]:
+    """The enrolments a staff member may export, assigned within the period."""
+    return [
+        force_filter(staff, Enrolment.force_id),
+        *period.where(runtime.settings.dashboard_timezone),
+    ]
+
+
 def parse_period(params: Mapping[str, str]) -> tuple[Period, list[str]]:
-    errors = []
-    days: dict[str, date | None] = {}
-    for name in ("from", "to"):
-        raw = params.get(name, "").strip()
-        try:
-            days[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors.append(f"{raw[:20]!r} is not a date (use YYYY-MM-DD).")
-            days[name] = None
+    days, errors = parse_days(params, SPAN, refused=".")
     return Period(days["from"], days["to"]), errors
 
 
@@ -129,7 +129,7 @@ ENROLMENT_HEADER = (
 )
 
 
-def enrolment_query(staff: Staff, period: Period, zone: str) -> Select[*tuple[Any, ...]]:
+def enrolment_query(where: list[Any]) -> Select[*tuple[Any, ...]]:
     # No names and no offence text: the force reference ties a row to the force's own files.
     return (
         select(
@@ -152,22 +152,25 @@ def enrolment_query(staff: Staff, period: Period, zone: str) -> Select[*tuple[An
         .join(Participant, Participant.id == Enrolment.participant_id)
         .join(Site, Site.id == Enrolment.site_id)
         .outerjoin(Certificate, Certificate.enrolment_id == Enrolment.id)
-        .where(force_filter(staff, Enrolment.force_id), *period.where(zone))
+        .where(*where)
         .order_by(Enrolment.assigned_at, Enrolment.id)
     )
 
 
-def _enrolment_rows(
-    runtime: Runtime, staff: Staff, period: Period, today: date
-) -> Iterator[list[object]]:
-    query = enrolment_query(staff, period, runtime.settings.dashboard_timezone)
+def _ordered(header: Sequence[str], values: Mapping[str, object]) -> list[object]:
+    return [values.get(name) for name in header]
+
+
+def _enrolment_rows(runtime: Runtime, staff: Staff, period: Period) -> Iterator[list[object]]:
+    today = local_today(runtime, now())
+    query = enrolment_query(_scope(staff, period, runtime))
     with runtime.sessions() as s:
         for row in s.execute(query.execution_options(yield_per=BATCH)):
             values = dict(row._mapping)
             values["overdue"] = values["status"] in ACTIVE and values["due_date"] < today
             values["disposal_type"] = values["disposal_type"].value
             values["status"] = values["status"].value
-            yield [values[name] for name in ENROLMENT_HEADER]
+            yield _ordered(ENROLMENT_HEADER, values)
 
 
 OUTCOME_HEADER = (
@@ -187,58 +190,50 @@ OUTCOME_HEADER = (
 )
 
 
+def _recorded_query(
+    record: type[Outcome] | type[ReoffendingRecord], where: list[Any], *columns: Any
+) -> Select[*tuple[Any, ...]]:
+    """One kind of record with its enrolment and recorder, in the order they were recorded."""
+    return (
+        select(
+            Enrolment.id.label("enrolment_id"),
+            Participant.force_reference,
+            Enrolment.force_id.label("force"),
+            Enrolment.programme_id.label("programme"),
+            StaffUser.username.label("recorded_by"),
+            *columns,
+            record.at.label("recorded_at"),
+        )
+        .join(Enrolment, Enrolment.id == record.enrolment_id)
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .join(StaffUser, StaffUser.id == record.recorded_by)
+        .where(*where)
+        .order_by(record.at, record.id)
+    )
+
+
 def _outcome_rows(runtime: Runtime, staff: Staff, period: Period) -> Iterator[list[object]]:
     """Deadline outcomes, then reoffending records, each in the order they were recorded."""
-    where = [
-        force_filter(staff, Enrolment.force_id),
-        *period.where(runtime.settings.dashboard_timezone),
-    ]
-    common = (
-        Enrolment.id.label("enrolment_id"),
-        Participant.force_reference,
-        Enrolment.force_id.label("force"),
-        Enrolment.programme_id.label("programme"),
-        StaffUser.username.label("recorded_by"),
+    where = _scope(staff, period, runtime)
+    deadline = _recorded_query(
+        Outcome,
+        where,
+        Outcome.kind,
+        Outcome.previous_due_date,
+        Outcome.new_due_date,
+        Outcome.reason,
     )
-    deadline = (
-        select(
-            *common,
-            Outcome.kind,
-            Outcome.previous_due_date,
-            Outcome.new_due_date,
-            Outcome.reason,
-            Outcome.at.label("recorded_at"),
-        )
-        .join(Enrolment, Enrolment.id == Outcome.enrolment_id)
-        .join(Participant, Participant.id == Enrolment.participant_id)
-        .join(StaffUser, StaffUser.id == Outcome.recorded_by)
-        .where(*where)
-        .order_by(Outcome.at, Outcome.id)
-    )
-    reoffending = (
-        select(
-            *common,
-            ReoffendingRecord.months,
-            ReoffendingRecord.reoffended,
-            ReoffendingRecord.at.label("recorded_at"),
-        )
-        .join(Enrolment, Enrolment.id == ReoffendingRecord.enrolment_id)
-        .join(Participant, Participant.id == Enrolment.participant_id)
-        .join(StaffUser, StaffUser.id == ReoffendingRecord.recorded_by)
-        .where(*where)
-        .order_by(ReoffendingRecord.at, ReoffendingRecord.id)
+    reoffending = _recorded_query(
+        ReoffendingRecord, where, ReoffendingRecord.months, ReoffendingRecord.reoffended
     )
     with runtime.sessions() as s:
         for row in s.execute(deadline.execution_options(yield_per=BATCH)):
-            values: dict[str, object] = {**row._mapping, "record": "deadline"}
-            yield [values.get(name) for name in OUTCOME_HEADER]
+            yield _ordered(OUTCOME_HEADER, {**row._mapping, "record": "deadline"})
         for again in s.execute(reoffending.execution_options(yield_per=BATCH)):
-            values = {
-                **again._mapping,
-                "record": "reoffending",
-                "kind": f"reoffending within {again.months} months",
-            }
-            yield [values.get(name) for name in OUTCOME_HEADER]
+            kind = f"reoffending within {again.months} months"
+            yield _ordered(
+                OUTCOME_HEADER, {**again._mapping, "record": "reoffending", "kind": kind}
+            )
 
 
 def _audited(runtime: Runtime, staff: Staff, what: str, period: Period) -> None:
@@ -254,18 +249,6 @@ def _audited(runtime: Runtime, staff: Staff, what: str, period: Period) -> None:
         )
 
 
-def _download(body: Iterator[bytes], media_type: str, filename: str) -> StreamingResponse:
-    return StreamingResponse(
-        body,
-        media_type=media_type,
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-def _refused_period(request: Request, staff: Staff, errors: list[str]) -> Response:
-    return _page(request, staff, errors=errors, status_code=400)
-
-
 def _page(
     request: Request, staff: Staff, *, errors: list[str] | None = None, status_code: int = 200
 ) -> Response:
@@ -279,6 +262,41 @@ def _page(
     )
 
 
+Body = Callable[[Runtime, Period], Iterator[bytes]]
+Rows = Callable[[Runtime, Staff, Period], Iterable[Iterable[object]]]
+
+
+def _export(
+    request: Request, staff: Staff, what: str, body: Body, *, media_type: str, filename: str
+) -> Response:
+    """The period asked for, audited, then `body` streamed as a download; a period that is
+    not one answers the page again with why."""
+    period, errors = parse_period(request.query_params)
+    if errors:
+        return _page(request, staff, errors=errors, status_code=400)
+    runtime = runtime_of(request)
+    _audited(runtime, staff, what, period)
+    return StreamingResponse(
+        body(runtime, period),
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _csv_export(
+    request: Request, staff: Staff, what: str, header: Sequence[str], rows: Rows
+) -> Response:
+    """A CSV download of `rows` under `header`, streamed a batch at a time."""
+    return _export(
+        request,
+        staff,
+        what,
+        lambda runtime, period: csv_lines(header, rows(runtime, staff, period)),
+        media_type="text/csv; charset=utf-8",
+        filename=f"{what}.csv",
+    )
+
+
 @router.get("")
 def exports_page(request: Request, staff: Exporter) -> Response:
     return _page(request, staff)
@@ -286,60 +304,33 @@ def exports_page(request: Request, staff: Exporter) -> Response:
 
 @router.get("/enrolments.csv")
 def enrolments_csv(request: Request, staff: Exporter) -> Response:
-    period, errors = parse_period(request.query_params)
-    if errors:
-        return _refused_period(request, staff, errors)
-    runtime = runtime_of(request)
-    zone = runtime.settings.dashboard_timezone
-    _audited(runtime, staff, "enrolments", period)
-    today = now().astimezone(ZoneInfo(zone)).date()
-    body = csv_lines(ENROLMENT_HEADER, _enrolment_rows(runtime, staff, period, today))
-    return _download(body, "text/csv; charset=utf-8", "enrolments.csv")
+    return _csv_export(request, staff, "enrolments", ENROLMENT_HEADER, _enrolment_rows)
 
 
 @router.get("/outcomes.csv")
 def outcomes_csv(request: Request, staff: Exporter) -> Response:
-    period, errors = parse_period(request.query_params)
-    if errors:
-        return _refused_period(request, staff, errors)
-    runtime = runtime_of(request)
-    _audited(runtime, staff, "outcomes", period)
-    body = csv_lines(OUTCOME_HEADER, _outcome_rows(runtime, staff, period))
-    return _download(body, "text/csv; charset=utf-8", "outcomes.csv")
+    return _csv_export(request, staff, "outcomes", OUTCOME_HEADER, _outcome_rows)
 
 
 @router.get("/xapi.json")
 def xapi_statements(request: Request, staff: Exporter) -> Response:
-    period, errors = parse_period(request.query_params)
-    if errors:
-        return _refused_period(request, staff, errors)
-    runtime = runtime_of(request)
-    zone = runtime.settings.dashboard_timezone
-    _audited(runtime, staff, "xapi", period)
     base = str(request.base_url).rstrip("/")
 
-    def body() -> Iterator[bytes]:
-        with runtime.sessions() as s:
-            # Ids first, then whole enrolments a chunk at a time: memory stays flat.
-            ids = list(
-                s.scalars(
-                    select(Enrolment.id)
-                    .where(force_filter(staff, Enrolment.force_id), *period.where(zone))
-                    .order_by(Enrolment.assigned_at, Enrolment.id)
-                )
-            )
-            yield b"["
-            first = True
-            for i in range(0, len(ids), xapi.CHUNK):
-                chunk = ids[i : i + xapi.CHUNK]
-                enrolments = s.scalars(select(Enrolment).where(Enrolment.id.in_(chunk))).all()
-                ordered = sorted(enrolments, key=lambda e: (e.assigned_at, e.id))
-                for statement in xapi.statements(
-                    s, enrolments=ordered, base=base, programmes=runtime.programmes
-                ):
-                    yield (b"\n" if first else b",\n") + json.dumps(statement).encode("utf-8")
-                    first = False
-                s.expunge_all()
-            yield b"\n]\n"
+    def body(runtime: Runtime, period: Period) -> Iterator[bytes]:
+        return xapi.json_array(
+            runtime.sessions,
+            enrolment_ids=select(Enrolment.id)
+            .where(*_scope(staff, period, runtime))
+            .order_by(Enrolment.assigned_at, Enrolment.id),
+            base=base,
+            programmes=runtime.programmes,
+        )
 
-    return _download(body(), "application/json", "xapi-statements.json")
+    return _export(
+        request,
+        staff,
+        "xapi",
+        body,
+        media_type="application/json",
+        filename="xapi-statements.json",
+    )

@@ -18,7 +18,7 @@ from sync_server.dashboard import (
     exports,
     outcome_pages,
     pages,
-    review,
+    review_pages,
     staff,
 )
 from sync_server.dashboard.templating import PREFIX
@@ -68,7 +68,7 @@ def install(app: FastAPI) -> None:
     """Serve the staff dashboard under /dashboard (kept out of the device API's OpenAPI)."""
     app.include_router(access.router)
     app.include_router(pages.router)
-    app.include_router(review.router)
+    app.include_router(review_pages.router)
     app.include_router(outcome_pages.router)
     app.include_router(certificate_pages.router)
     app.include_router(exports.router)

@@ -3,11 +3,11 @@ that record them, the reports and their CSV downloads."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from sync_server.dashboard import deadlines, evaluation, reoffending
-from sync_server.dashboard.access import checked_form, field, not_found, now, require
+from sync_server.dashboard import deadlines, evaluation, outcome_forms, reoffending
+from sync_server.dashboard.access import CheckedForm, field, not_found, now, require
 from sync_server.dashboard.auth import Staff
-from sync_server.dashboard.casework import audit_as, programme_titles
+from sync_server.dashboard.casework import (
+    audit_as,
+    local_today,
+    page_number,
+    programme_titles,
+)
 from sync_server.dashboard.overview import ACTIVE
 from sync_server.dashboard.scope import may_see_force
 from sync_server.dashboard.templating import ALL_ROLES, CASEWORK_ROLES, PREFIX, render
@@ -40,16 +45,14 @@ def _zone(runtime: Runtime) -> str:
     return runtime.settings.dashboard_timezone
 
 
-def _today(runtime: Runtime, at: datetime) -> date:
-    return at.astimezone(ZoneInfo(_zone(runtime))).date()
-
-
 @router.get("/deadlines")
 def deadlines_page(request: Request, staff: Caseworker) -> Response:
     runtime = runtime_of(request)
     at = now()
     with runtime.sessions.begin() as s:
-        found = deadlines.deadlines(s, staff=staff, today=_today(runtime, at), zone=_zone(runtime))
+        found = deadlines.deadlines(
+            s, staff=staff, today=local_today(runtime, at), zone=_zone(runtime)
+        )
         shown = {
             row.enrolment.participant_id
             for listing in (found.overdue, found.at_risk, found.late)
@@ -94,7 +97,7 @@ def _outcomes(
         audit_as(s, staff, "outcomes.view_refused", at=at, subject=enrolment_id[:80])
         return None
     enrolment, participant = found
-    zone, today = _zone(runtime), _today(runtime, at)
+    zone, today = _zone(runtime), local_today(runtime, at)
     actions = deadlines.history(s, [enrolment.id]).get(enrolment.id, [])
     records = {
         record.months: (record, by)
@@ -147,15 +150,22 @@ def _outcomes_page(
     )
 
 
-def _viewed(s: Session, staff: Staff, found: EnrolmentOutcomes, at: datetime) -> None:
+def _audit_enrolment(
+    s: Session,
+    staff: Staff,
+    found: EnrolmentOutcomes,
+    action: str,
+    at: datetime,
+    details: Mapping[str, object] | None = None,
+) -> None:
     audit_as(
         s,
         staff,
-        "outcomes.viewed",
+        action,
         at=at,
         subject=found.participant.id,
         force_id=found.enrolment.force_id,
-        details={"enrolment": found.enrolment.id},
+        details={"enrolment": found.enrolment.id, **(details or {})},
     )
 
 
@@ -166,11 +176,43 @@ def enrolment_outcomes_page(request: Request, enrolment_id: str, staff: Casework
     with runtime.sessions.begin() as s:
         found = _outcomes(s, runtime, staff, enrolment_id, at)
         if found is not None:
-            _viewed(s, staff, found, at)
+            _audit_enrolment(s, staff, found, "outcomes.viewed", at)
     if found is None:
         raise not_found("enrolment", staff)
     notice = NOTICES.get(request.query_params.get("recorded", ""), "")
     return _outcomes_page(runtime, staff, found, notice=notice)
+
+
+def _record(
+    request: Request, staff: Staff, enrolment_id: str, form: FormData, what: str
+) -> Response:
+    """Read one outcome form, check and write it under the decision lock and audit it; a
+    refused one is shown again (400) with why and what was typed."""
+    names, write = outcome_forms.FORMS[what]
+    runtime = runtime_of(request)
+    typed = {name: field(form, name) for name in names}
+    at = now()
+    error = ""
+    with runtime.sessions.begin() as s:
+        begin_decision(s)
+        found = _outcomes(s, runtime, staff, enrolment_id, at)
+        if found is not None:
+            entry = outcome_forms.Entry(
+                found.enrolment, typed, staff.id, local_today(runtime, at), _zone(runtime), at
+            )
+            try:
+                action, details = write(s, entry)
+            except outcome_forms.REFUSALS as exc:
+                error = str(exc)
+            else:
+                _audit_enrolment(s, staff, found, action, at, details)
+    if found is None:
+        raise not_found("enrolment", staff)
+    if error:
+        return _outcomes_page(runtime, staff, found, status_code=400, error=error, form=typed)
+    return RedirectResponse(
+        f"{PREFIX}/outcomes/{enrolment_id}?{urlencode({'recorded': what})}", status_code=303
+    )
 
 
 @router.post("/outcomes/{enrolment_id}/deadline")
@@ -178,62 +220,9 @@ def record_deadline_outcome(
     request: Request,
     enrolment_id: str,
     staff: Caseworker,
-    form: Annotated[FormData, Depends(checked_form)],
+    form: CheckedForm,
 ) -> Response:
-    runtime = runtime_of(request)
-    typed = {name: field(form, name) for name in ("kind", "reason", "new_due_date")}
-    at = now()
-    error = ""
-    with runtime.sessions.begin() as s:
-        begin_decision(s)
-        found = _outcomes(s, runtime, staff, enrolment_id, at)
-        if found is not None:
-            try:
-                outcome = deadlines.record_outcome(
-                    s,
-                    enrolment=found.enrolment,
-                    kind=typed["kind"],
-                    reason=typed["reason"],
-                    new_due_date=typed["new_due_date"],
-                    recorded_by=staff.id,
-                    today=_today(runtime, at),
-                    zone=_zone(runtime),
-                    now=at,
-                )
-            except deadlines.OutcomeError as exc:
-                error = str(exc)
-            else:
-                # The reason stays in the outcome record; the audit names what changed.
-                audit_as(
-                    s,
-                    staff,
-                    f"deadline.{outcome.kind}",
-                    at=at,
-                    subject=found.participant.id,
-                    force_id=found.enrolment.force_id,
-                    details={
-                        "enrolment": found.enrolment.id,
-                        "outcome": outcome.id,
-                        "previous_due_date": _iso(outcome.previous_due_date),
-                        "new_due_date": _iso(outcome.new_due_date),
-                        "status": found.enrolment.status.value,
-                    },
-                )
-    if found is None:
-        raise not_found("enrolment", staff)
-    if error:
-        return _outcomes_page(runtime, staff, found, status_code=400, error=error, form=typed)
-    return _recorded(enrolment_id, "deadline")
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _recorded(enrolment_id: str, what: str) -> Response:
-    return RedirectResponse(
-        f"{PREFIX}/outcomes/{enrolment_id}?{urlencode({'recorded': what})}", status_code=303
-    )
+    return _record(request, staff, enrolment_id, form, "deadline")
 
 
 @router.post("/outcomes/{enrolment_id}/reoffending")
@@ -241,67 +230,22 @@ def record_reoffending(
     request: Request,
     enrolment_id: str,
     staff: Caseworker,
-    form: Annotated[FormData, Depends(checked_form)],
+    form: CheckedForm,
 ) -> Response:
-    runtime = runtime_of(request)
-    months_raw, answer = field(form, "months"), field(form, "reoffended")
-    at = now()
-    error = ""
-    with runtime.sessions.begin() as s:
-        begin_decision(s)
-        found = _outcomes(s, runtime, staff, enrolment_id, at)
-        if found is not None:
-            try:
-                if answer not in ("yes", "no"):
-                    raise reoffending.ReoffendingError("Say whether they reoffended.")
-                months = int(months_raw) if months_raw in ("3", "6", "12") else 0
-                previous = reoffending.record(
-                    s,
-                    enrolment=found.enrolment,
-                    months=months,
-                    reoffended=answer == "yes",
-                    recorded_by=staff.id,
-                    today=_today(runtime, at),
-                    zone=_zone(runtime),
-                    now=at,
-                )
-            except reoffending.ReoffendingError as exc:
-                error = str(exc)
-            else:
-                audit_as(
-                    s,
-                    staff,
-                    "reoffending.recorded",
-                    at=at,
-                    subject=found.participant.id,
-                    force_id=found.enrolment.force_id,
-                    details={
-                        "enrolment": found.enrolment.id,
-                        "months": months,
-                        "reoffended": answer == "yes",
-                        "previous": previous,
-                    },
-                )
-    if found is None:
-        raise not_found("enrolment", staff)
-    if error:
-        typed = {"months": months_raw, "reoffended": answer}
-        return _outcomes_page(runtime, staff, found, status_code=400, error=error, form=typed)
-    return _recorded(enrolment_id, "reoffending")
+    return _record(request, staff, enrolment_id, form, "reoffending")
 
 
 @router.get("/outcomes")
 def outcomes_page(request: Request, staff: Caseworker) -> Response:
     runtime = runtime_of(request)
     at = now()
-    raw_page = request.query_params.get("page", "1")
-    page = max(int(raw_page), 1) if raw_page.isdigit() and len(raw_page) <= 6 else 1
+    page = page_number(request.query_params.get("page"))
     only_due = request.query_params.get("show", "due") != "all"
     with runtime.sessions.begin() as s:
         found = reoffending.checks(
             s,
             staff=staff,
-            today=_today(runtime, at),
+            today=local_today(runtime, at),
             zone=_zone(runtime),
             only_due=only_due,
             page=page,
@@ -323,7 +267,9 @@ def evaluation_page(request: Request, staff: AnyStaff) -> Response:
     runtime = runtime_of(request)
     at = now()
     with runtime.sessions() as s:
-        report = evaluation.report(s, staff=staff, today=_today(runtime, at), zone=_zone(runtime))
+        report = evaluation.report(
+            s, staff=staff, today=local_today(runtime, at), zone=_zone(runtime)
+        )
     return render(
         "evaluation.html",
         staff=staff,
@@ -341,7 +287,7 @@ def evaluation_csv(request: Request, breakdown: str, staff: AnyStaff) -> Respons
         raise not_found("report", staff)
     runtime = runtime_of(request)
     at = now()
-    today = _today(runtime, at)
+    today = local_today(runtime, at)
     with runtime.sessions.begin() as s:
         report = evaluation.report(s, staff=staff, today=today, zone=_zone(runtime))
         audit_as(s, staff, "evaluation.exported", at=at, details={"breakdown": breakdown})

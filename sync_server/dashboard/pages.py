@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -12,6 +10,7 @@ from starlette.responses import Response
 from sync_server.dashboard import auditlog, overview, participants, record
 from sync_server.dashboard.access import not_found, now, require
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import audit_as, local_today
 from sync_server.dashboard.templating import (
     ADMIN_ROLES,
     ALL_ROLES,
@@ -19,8 +18,7 @@ from sync_server.dashboard.templating import (
     PREFIX,
     render,
 )
-from sync_server.runtime import Runtime, runtime_of
-from sync_server.services.admin import audit
+from sync_server.runtime import runtime_of
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -29,15 +27,11 @@ Caseworker = Annotated[Staff, Depends(require(CASEWORK_ROLES))]
 Admin = Annotated[Staff, Depends(require(ADMIN_ROLES))]
 
 
-def _today(runtime: Runtime, at: datetime) -> date:
-    return at.astimezone(ZoneInfo(runtime.settings.dashboard_timezone)).date()
-
-
 @router.get("/")
 def overview_page(request: Request, staff: AnyStaff) -> Response:
     runtime = runtime_of(request)
     with runtime.sessions() as s:
-        figures = overview.overview(s, staff=staff, today=_today(runtime, now()))
+        figures = overview.overview(s, staff=staff, today=local_today(runtime, now()))
     return render(
         "overview.html",
         staff=staff,
@@ -52,21 +46,14 @@ def participants_page(request: Request, staff: Caseworker) -> Response:
     filters, errors = participants.parse_filters(request.query_params)
     at = now()
     with runtime.sessions.begin() as s:
-        listing = participants.search(s, staff=staff, filters=filters, today=_today(runtime, at))
+        listing = participants.search(
+            s, staff=staff, filters=filters, today=local_today(runtime, at)
+        )
         programmes, sites = participants.choices(s, staff=staff)
         # Which records a list exposed to whom: ids only, never the search text or names.
-        audit(
-            s,
-            action="participants.listed",
-            subject=None,
-            force_id=staff.force_id,
-            now=at,
-            actor=staff.username,
-            details={
-                "session": staff.session_id,
-                "page": filters.page,
-                "shown": sorted({row.participant_id for row in listing.rows}),
-            },
+        shown = sorted({row.participant_id for row in listing.rows})
+        audit_as(
+            s, staff, "participants.listed", at=at, details={"page": filters.page, "shown": shown}
         )
     return render(
         "participants.html",
@@ -87,7 +74,7 @@ def participant_page(request: Request, participant_id: str, staff: Caseworker) -
     at = now()
     with runtime.sessions.begin() as s:
         found = record.view_participant(
-            s, staff=staff, participant_id=participant_id, today=_today(runtime, at), now=at
+            s, staff=staff, participant_id=participant_id, today=local_today(runtime, at), now=at
         )
     if found is None:
         raise not_found("participant", staff)

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from sync_server.dashboard.auth import Staff
+from sync_server.dashboard.casework import page_number, parse_days
 from sync_server.dashboard.overview import ACTIVE, DUE_SOON
 from sync_server.dashboard.scope import force_filter
 from sync_server.models import Enrolment, EnrolmentStatus, PackRelease, Participant, Site
@@ -61,16 +62,10 @@ def parse_filters(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
     if status and status not in STATUSES:
         errors.append("Unknown status ignored.")
         status = ""
-    dates: dict[str, date | None] = {}
-    for name, label in (("due_from", "Due from"), ("due_to", "Due to")):
-        raw = params.get(name, "").strip()
-        try:
-            dates[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors.append(f"{label}: {raw[:20]!r} is not a date (use YYYY-MM-DD); ignored.")
-            dates[name] = None
-    raw_page = params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < len(raw_page) <= 6 else 1
+    dates, refused = parse_days(
+        params, {"due_from": "Due from: ", "due_to": "Due to: "}, refused="; ignored."
+    )
+    errors += refused
     return (
         Filters(
             q=q,
@@ -79,7 +74,7 @@ def parse_filters(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
             site=params.get("site", "")[:40],
             due_from=dates["due_from"],
             due_to=dates["due_to"],
-            page=max(page, 1),
+            page=page_number(params.get("page")),
         ),
         errors,
     )

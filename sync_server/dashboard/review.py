@@ -1,28 +1,22 @@
 """The review queue: reflections and letters awaiting an officer, oldest first, in the staff
-member's force; each is accepted, or returned with a comment the participant's kiosk shows."""
+member's force, and one piece of work with its step's history of submissions and verdicts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
 from sqlalchemy import ColumnElement, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
-from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
 
 from content_packs.model import LetterStep
 from content_packs.progress import ReviewState
-from sync_server.dashboard.access import checked_form, field, not_found, now, require
 from sync_server.dashboard.auth import Staff
 from sync_server.dashboard.casework import audit_as, programme_titles
 from sync_server.dashboard.evidence import REVIEW_LABELS
 from sync_server.dashboard.models import WRITINGS
 from sync_server.dashboard.scope import force_filter, may_see_force
-from sync_server.dashboard.templating import CASEWORK_ROLES, PREFIX, render
 from sync_server.models import (
     Enrolment,
     EnrolmentStatus,
@@ -31,22 +25,13 @@ from sync_server.models import (
     Review,
     StaffUser,
 )
-from sync_server.runtime import Runtime, runtime_of
 from sync_server.services import reviews
 from sync_server.services.effects import Programmes
-from sync_server.services.reviews import ReviewError, StepReview, Submission
-from sync_server.services.writelock import begin_decision
-
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
-Caseworker = Annotated[Staff, Depends(require(CASEWORK_ROLES))]
+from sync_server.services.reviews import StepReview, Submission
 
 PAGE_SIZE = 50
 # Enrolments with unjudged work read per visit; a queue this long says so on the page.
 MAX_CANDIDATES = 2000
-NOTICES = {
-    "accepted": "Accepted. The participant will see this at their next login.",
-    "returned": "Returned with your comment. The participant will see it at their next login.",
-}
 
 
 @dataclass(frozen=True)
@@ -220,157 +205,3 @@ def find_item(
     programme = enrolment.programme_id
     title = programme_titles(s, [programme]).get(programme, programme)
     return ReviewItem(submission, standing, enrolment, participant, title, reviewers)
-
-
-def _page_number(raw: str) -> int:
-    return max(int(raw), 1) if raw.isdigit() and len(raw) <= 6 else 1
-
-
-def _zone(runtime: Runtime) -> str:
-    return runtime.settings.dashboard_timezone
-
-
-@router.get("/review")
-def queue_page(request: Request, staff: Caseworker) -> Response:
-    runtime = runtime_of(request)
-    at = now()
-    page = _page_number(request.query_params.get("page", "1"))
-    with runtime.sessions.begin() as s:
-        found = queue(s, staff=staff, programmes=runtime.programmes, page=page)
-        # Which people's work a list exposed to whom: ids only, never the text.
-        audit_as(
-            s,
-            staff,
-            "review_queue.listed",
-            subject=None,
-            at=at,
-            details={"page": page, "shown": sorted({i.participant_id for i in found.items})},
-        )
-    return render(
-        "review.html",
-        staff=staff,
-        zone=_zone(runtime),
-        queue=found,
-        notice=NOTICES.get(request.query_params.get("decided", ""), ""),
-    )
-
-
-def _item_page(
-    runtime: Runtime,
-    staff: Staff,
-    item: ReviewItem,
-    *,
-    status_code: int = 200,
-    error: str = "",
-    comment: str = "",
-) -> Response:
-    return render(
-        "review_item.html",
-        staff=staff,
-        zone=_zone(runtime),
-        status_code=status_code,
-        item=item,
-        error=error,
-        comment=comment,
-        max_comment=reviews.MAX_COMMENT_LENGTH,
-    )
-
-
-@router.get("/review/{submission_id}")
-def item_page(request: Request, submission_id: str, staff: Caseworker) -> Response:
-    runtime = runtime_of(request)
-    at = now()
-    with runtime.sessions.begin() as s:
-        item = find_item(
-            s, staff=staff, programmes=runtime.programmes, submission_id=submission_id, at=at
-        )
-        if item is not None:
-            audit_as(
-                s,
-                staff,
-                "review.viewed",
-                subject=item.participant.id,
-                force_id=item.enrolment.force_id,
-                at=at,
-                details={"enrolment": item.enrolment.id, "submission": item.submission.id},
-            )
-    if item is None:
-        raise not_found("piece of work", staff)
-    return _item_page(runtime, staff, item)
-
-
-@router.post("/review/{submission_id}")
-def decide(
-    request: Request,
-    submission_id: str,
-    staff: Caseworker,
-    form: Annotated[FormData, Depends(checked_form)],
-) -> Response:
-    runtime = runtime_of(request)
-    verdict, comment = field(form, "verdict"), field(form, "comment")
-    at = now()
-    with runtime.sessions.begin() as s:
-        begin_decision(s)
-        item = find_item(
-            s, staff=staff, programmes=runtime.programmes, submission_id=submission_id, at=at
-        )
-        if item is None:
-            # Answered after the transaction, so the refusal's audit entry is kept.
-            refused, review = "", None
-        else:
-            refused, review = _record(s, runtime, staff, item, verdict, comment, at)
-    if item is None:
-        raise not_found("piece of work", staff)
-    if review is None:
-        # Drawn again from what was stored before the refusal, with what was typed kept.
-        return _item_page(
-            runtime,
-            staff,
-            item,
-            status_code=400 if item.open else 409,
-            error=refused,
-            comment=comment[: reviews.MAX_COMMENT_LENGTH],
-        )
-    return RedirectResponse(
-        f"{PREFIX}/review?{urlencode({'decided': review.verdict})}", status_code=303
-    )
-
-
-def _record(
-    s: Session,
-    runtime: Runtime,
-    staff: Staff,
-    item: ReviewItem,
-    verdict: str,
-    comment: str,
-    at: datetime,
-) -> tuple[str, Review | None]:
-    """(why it was refused, or the verdict recorded and audited)."""
-    try:
-        review = reviews.record_verdict(
-            s,
-            programmes=runtime.programmes,
-            enrolment=item.enrolment,
-            submission_id=item.submission.id,
-            verdict=verdict,
-            comment=comment,
-            reviewer_id=staff.id,
-            now=at,
-        )
-    except ReviewError as exc:
-        return str(exc), None
-    audit_as(
-        s,
-        staff,
-        f"review.{review.verdict}",
-        subject=item.participant.id,
-        force_id=item.enrolment.force_id,
-        at=at,
-        details={
-            "enrolment": item.enrolment.id,
-            "submission": item.submission.id,
-            "step": review.step_id,
-            "review": review.id,
-        },
-    )
-    return "", review

@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from sync_server.dashboard.access import Refused, checked_form, field, not_found, now, require
+from sync_server.dashboard.access import CheckedForm, Refused, field, not_found, now, require
 from sync_server.dashboard.attribution import claim
 from sync_server.dashboard.auth import Staff, normalise_username
+from sync_server.dashboard.confirm import carry_out
 from sync_server.dashboard.models import StaffSession
 from sync_server.dashboard.scope import force_filter
 from sync_server.dashboard.templating import ADMIN_ROLES, PREFIX, render
@@ -112,9 +112,7 @@ def _new_account_force(staff: Staff, chosen: str) -> str | None:
 
 
 @router.post("")
-def create(
-    request: Request, staff: Admin, form: Annotated[FormData, Depends(checked_form)]
-) -> Response:
+def create(request: Request, staff: Admin, form: CheckedForm) -> Response:
     runtime = runtime_of(request)
     entered = {
         name: field(form, name).strip()[:200]
@@ -153,9 +151,7 @@ def create(
 
 
 def _set_disabled(request: Request, staff: Staff, username: str, disabled: bool) -> Response:
-    runtime = runtime_of(request)
-    at = now()
-    with runtime.sessions.begin() as s:
+    def change(s: Session, at: datetime) -> str:
         begin_decision(s)
         user = s.scalar(
             select(StaffUser).where(
@@ -185,8 +181,9 @@ def _set_disabled(request: Request, staff: Staff, username: str, disabled: bool)
                 details={"session": staff.session_id},
             )
             admin.staff_changed(s, user, now=at)
-        username = user.username
-    return RedirectResponse(f"{PATH}?{urlencode({'changed': username})}", status_code=303)
+        return f"{PATH}?{urlencode({'changed': user.username})}"
+
+    return carry_out(request, change)
 
 
 @router.post("/{username}/disable")
@@ -194,7 +191,7 @@ def disable(
     request: Request,
     username: str,
     staff: Admin,
-    _form: Annotated[FormData, Depends(checked_form)],
+    _form: CheckedForm,
 ) -> Response:
     return _set_disabled(request, staff, username, True)
 
@@ -204,6 +201,6 @@ def enable(
     request: Request,
     username: str,
     staff: Admin,
-    _form: Annotated[FormData, Depends(checked_form)],
+    _form: CheckedForm,
 ) -> Response:
     return _set_disabled(request, staff, username, False)

@@ -3,6 +3,7 @@ stored events and the server's own reading of them (the same rules as completion
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -10,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from content_packs import model
 from content_packs.progress import ProgrammeProgress, progress, quiz_score
+from sync_server.db import SessionFactory
 from sync_server.models import Enrolment, EnrolmentStatus, Event
 from sync_server.services.effects import Programmes
 
@@ -287,3 +289,28 @@ def statements(
             yield from statements_for(
                 ctx, by_enrolment[enrolment.id], by_participant[enrolment.participant_id]
             )
+
+
+def json_array(
+    sessions: SessionFactory,
+    *,
+    enrolment_ids: Select[str],
+    base: str,
+    programmes: Programmes,
+) -> Iterator[bytes]:
+    """The statements of the enrolments `enrolment_ids` selects, in its order, as one JSON
+    array written as it is built."""
+    with sessions() as s:
+        # Ids first, then whole enrolments a chunk at a time: memory stays flat.
+        ids = list(s.scalars(enrolment_ids))
+        yield b"["
+        first = True
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            enrolments = s.scalars(select(Enrolment).where(Enrolment.id.in_(chunk))).all()
+            ordered = sorted(enrolments, key=lambda e: (e.assigned_at, e.id))
+            for statement in statements(s, enrolments=ordered, base=base, programmes=programmes):
+                yield (b"\n" if first else b",\n") + json.dumps(statement).encode("utf-8")
+                first = False
+            s.expunge_all()
+        yield b"\n]\n"

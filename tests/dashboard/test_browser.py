@@ -19,6 +19,7 @@ from playwright.sync_api import (
 )
 
 from sync_server.settings import Settings
+from tests.dashboard.rasterise import first_page_png, ink
 from tests.dashboard.scheme import PASSWORD, STAFF, Scheme, seed_scheme
 from tests.support.databases import Backend
 from tests.support.live_server import LiveServer
@@ -186,8 +187,8 @@ def test_another_forces_record_stays_hidden_in_the_browser(
     assert page.locator('[data-testid="result-count"]').inner_text() == "0 matches."
 
 
-def test_screenshots_of_the_overview_and_a_participant(
-    page: Page, server: LiveServer, seeded: Scheme
+def test_screenshots_of_the_overview_a_participant_and_a_certificate(
+    page: Page, server: LiveServer, seeded: Scheme, tmp_path: Path
 ) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     sign_in(page, server, "north.supervisor")
@@ -202,3 +203,23 @@ def test_screenshots_of_the_overview_and_a_participant(
     for shot in (overview, record):
         assert shot.read_bytes().startswith(b"\x89PNG")
         assert shot.stat().st_size > 20_000
+
+    # The certificate itself: the PDF the server issues, as a participant is handed it.
+    name = seeded.finished.first_name
+    page.goto(f"{server.url}/dashboard/certificates")
+    row = page.locator('table[data-testid="completed"] tbody tr', has_text=name)
+    row.get_by_role("button", name="Issue certificate").click()
+    code = heading(page).removeprefix("Certificate ")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the certificate (PDF)").click()
+    document = tmp_path / "certificate.pdf"
+    download.value.save_as(document)
+    certificate = SCREENSHOTS / "dashboard-certificate.png"
+
+    text = first_page_png(document.read_bytes(), certificate)
+
+    assert name in text
+    assert code in text
+    assert certificate.read_bytes().startswith(b"\x89PNG")
+    # Not blank paper: the border, the wording and the QR code put ink on the page.
+    assert ink(certificate) > 0.02
