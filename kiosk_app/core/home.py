@@ -1,17 +1,22 @@
-"""What Home shows: each enrolment's progress, the due date in words, completion references."""
+"""What Home shows: each enrolment's progress, the due date in words, completion references,
+and the officer's verdicts on reflections and letters (a returned one with its comment)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from content_packs.progress import progress
+from content_packs import model
+from content_packs.progress import ProgrammeProgress, ReviewState, count_words, progress
 from kiosk_app.core.clock import Clock
 from kiosk_app.core.library import PackLibrary, PackNotInstalledError
 from kiosk_app.store import journal, repos
 from kiosk_app.store.db import Store
+from kiosk_app.store.models import JournalEvent, ReviewVerdict
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -31,6 +36,25 @@ class ModuleSummary:
     complete: bool
 
 
+class Verdict(StrEnum):
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewNote:
+    """An officer's verdict on the participant's latest version of a reflection or letter."""
+
+    step_id: str
+    step_title: str
+    verdict: Verdict
+    comment: str  # what to change (returned); may be empty when accepted
+
+    @property
+    def needs_rewriting(self) -> bool:
+        return self.verdict is Verdict.RETURNED
+
+
 @dataclass(frozen=True, slots=True)
 class EnrolmentSummary:
     enrolment_id: str
@@ -44,6 +68,8 @@ class EnrolmentSummary:
     due_text: str
     overdue: bool
     completion_reference: str | None
+    # Returned pieces first (they need the participant), then accepted ones, in step order.
+    reviews: tuple[ReviewNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +122,7 @@ class HomeService:
                 for e in repos.enrolments_of(s, participant_id)
             ]
             events = {eid: journal.enrolment_events(s, enrolment_id=eid) for eid, *_ in rows}
+            verdicts = {eid: repos.review_verdicts(s, enrolment_id=eid) for eid, *_ in rows}
         summaries = []
         for enrolment_id, programme_id, version, due in rows:
             base = _Due(
@@ -117,7 +144,12 @@ class HomeService:
                 )
                 continue
             rows_of = events[enrolment_id]
-            result = progress(programme, [journal.rule_event(r) for r in rows_of])
+            judged = verdicts[enrolment_id]
+            result = progress(
+                programme,
+                [journal.rule_event(r) for r in rows_of]
+                + [journal.verdict_rule_event(v) for v in judged],
+            )
             completed = next((r.id for r in rows_of if r.type == "programme.completed"), None)
             reference = (
                 completion_reference(
@@ -139,7 +171,50 @@ class HomeService:
                         for m, mp in zip(programme.modules, result.modules, strict=True)
                     ),
                     completion_reference=reference,
+                    reviews=review_notes(programme, result, rows_of, judged),
                     **base.fields(),
                 )
             )
         return summaries
+
+
+_SUBMITTED = {"reflection": "reflection.submitted", "letter": "letter.submitted"}
+
+
+def review_notes(
+    programme: model.Programme,
+    result: ProgrammeProgress,
+    events: Sequence[JournalEvent],
+    verdicts: Sequence[ReviewVerdict],
+) -> tuple[ReviewNote, ...]:
+    """The verdicts Home shows: the review state is the rules' (`result`, computed with the
+    verdicts); the comment is the verdict's on the submission the rules judge, the latest one
+    long enough to count, as on the server (`sync_server.services.reviews`)."""
+    by_submission = {v.submission_id: v for v in verdicts}
+    notes: list[ReviewNote] = []
+    for step in programme.all_steps():
+        if not isinstance(step, model.ReflectionStep | model.LetterStep):
+            continue
+        state = result.step(step.id).review
+        if state not in (ReviewState.RETURNED, ReviewState.ACCEPTED):
+            continue
+        counted = [
+            e
+            for e in events
+            if e.step_id == step.id
+            and e.type == _SUBMITTED[step.type]
+            and isinstance(e.data.get("text"), str)
+            and count_words(e.data["text"]) >= step.min_words
+        ]
+        # The rules' own order (device time, then id), not the order events reached here.
+        current = max(counted, key=lambda e: (e.occurred_at, e.id), default=None)
+        verdict = by_submission.get(current.id) if current is not None else None
+        notes.append(
+            ReviewNote(
+                step_id=step.id,
+                step_title=step.title,
+                verdict=Verdict.RETURNED if state is ReviewState.RETURNED else Verdict.ACCEPTED,
+                comment=verdict.comment if verdict is not None else "",
+            )
+        )
+    return tuple(sorted(notes, key=lambda n: not n.needs_rewriting))

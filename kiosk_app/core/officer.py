@@ -1,4 +1,5 @@
-"""Officer services (Qt-free, offline): register and assign, reset a PIN, unlock.
+"""Officer services (Qt-free, offline): register and assign, reset a PIN, unlock, and
+whether the kiosk is enrolled and who could use it (`device_setup`).
 
 Each action is one unit of work that journals exactly what the server's ingest expects
 (`participant.registered` + `enrolment.assigned`, `pin.reset`, `participant.unlocked`),
@@ -15,18 +16,19 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from pydantic import BaseModel, JsonValue, ValidationError
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk_app.core.auth import PIN_LENGTH, pin_problem
 from kiosk_app.core.clock import Clock
 from kiosk_app.store import journal, repos
 from kiosk_app.store.db import Store
-from kiosk_app.store.models import Counter, Participant
+from kiosk_app.store.models import Counter, Officer, Participant
 from sync_server.protocol import EnrolmentAssignment, ParticipantRegistration
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,45 @@ ACCESS_CODE_COUNTER = "access_code"
 _MAX_CODE_NUMBER = 99_999
 
 
+class Problem(StrEnum):
+    """Why an officer action was refused; the console words each one (translated)."""
+
+    NOT_ENROLLED = "not-enrolled"
+    PROGRAMME_MISSING = "programme-missing"
+    DUE_DATE_PAST = "due-date-past"
+    CODES_USED_UP = "codes-used-up"
+    NO_SUCH_PARTICIPANT = "no-such-participant"
+    INVALID_FIELD = "invalid-field"  # `OfficerError.field` names it
+
+
 class OfficerError(Exception):
-    """The action cannot be done; the message says why in plain words."""
+    """The action cannot be done; the message says why in plain (English) words, and
+    `problem` (with `field` for a value the wire rules refuse) lets the console translate it."""
+
+    def __init__(self, message: str, *, problem: Problem, field: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceSetup:
+    """Whether the kiosk is enrolled, and who could use it now."""
+
+    enrolled: bool
+    officers: int
+    participants: int
+
+    @property
+    def console_needs_enrolment(self) -> bool:
+        """No enrolment and no officer account: nobody can sign in to the console, so the
+        one-time enrolment code is the only key (officer accounts arrive with the first sync)."""
+        return not self.enrolled and self.officers == 0
+
+    @property
+    def blank(self) -> bool:
+        """Fresh or wiped: nothing a participant could do here until it is enrolled."""
+        return self.console_needs_enrolment and self.participants == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +124,20 @@ class OfficerService:
         pin_hash = self._hasher.hash(pin)
         participant_id, enrolment_id = str(uuid.uuid4()), str(uuid.uuid4())
         if due_date < self._clock.now().date():
-            raise OfficerError("The due date is in the past.")
+            raise OfficerError("The due date is in the past.", problem=Problem.DUE_DATE_PAST)
         with self._store.unit() as s:
             prefix = repos.device(s).access_code_prefix
             if prefix is None:
-                raise OfficerError("Enrol this kiosk before registering participants.")
+                raise OfficerError(
+                    "Enrol this kiosk before registering participants.",
+                    problem=Problem.NOT_ENROLLED,
+                )
             pack = repos.installed_pack(s, pack_id=programme_id, version=None)
             if pack is None:
-                raise OfficerError("That programme is not on this kiosk yet. Sync first.")
+                raise OfficerError(
+                    "That programme is not on this kiosk yet. Sync first.",
+                    problem=Problem.PROGRAMME_MISSING,
+                )
             code = _next_access_code(s, prefix)
             registration = _valid(
                 ParticipantRegistration,
@@ -160,6 +205,13 @@ class OfficerService:
                 found.append((pack_id, offered.title if offered is not None else pack_id))
         return sorted(found, key=lambda item: item[1].casefold())
 
+    def device_setup(self) -> DeviceSetup:
+        with self._store.unit() as s:
+            enrolled = repos.device(s).device_id is not None
+            officers = s.scalar(select(func.count()).select_from(Officer)) or 0
+            participants = s.scalar(select(func.count()).select_from(Participant)) or 0
+        return DeviceSetup(enrolled, int(officers), int(participants))
+
     def reset_pin(self, *, participant_id: str) -> str:
         """A new temporary PIN (answered once, to hand over); unlocks the participant too."""
         pin = temporary_pin()
@@ -195,7 +247,9 @@ class OfficerService:
 def _participant(s: Session, participant_id: str) -> Participant:
     person = repos.participant(s, participant_id)
     if person is None:
-        raise OfficerError("No such participant on this kiosk.")
+        raise OfficerError(
+            "No such participant on this kiosk.", problem=Problem.NO_SUCH_PARTICIPANT
+        )
     return person
 
 
@@ -219,7 +273,10 @@ def _next_access_code(s: Session, prefix: str) -> str:
             s.flush()
             value = 1
         if value > _MAX_CODE_NUMBER:
-            raise OfficerError("This kiosk has used all its access codes; enrol it again.")
+            raise OfficerError(
+                "This kiosk has used all its access codes; enrol it again.",
+                problem=Problem.CODES_USED_UP,
+            )
         code = f"{prefix}-{int(value):05d}"
         if repos.participant_by_code(s, code) is None:
             return code
@@ -231,7 +288,11 @@ def _valid(model: type[_W], **fields: Any) -> _W:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "details"
-        raise OfficerError(f"Please check {where.replace('_', ' ')}: {first['msg']}.") from None
+        raise OfficerError(
+            f"Please check {where.replace('_', ' ')}: {first['msg']}.",
+            problem=Problem.INVALID_FIELD,
+            field=where,
+        ) from None
 
 
 def _json(model: ParticipantRegistration | EnrolmentAssignment) -> dict[str, JsonValue]:

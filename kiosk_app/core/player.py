@@ -94,8 +94,12 @@ class ProgrammePlayer:
         self._pending: list[model.Event] = []
         with store.unit() as s:
             rows = journal.enrolment_events(s, enrolment_id=enrolment_id)
+            verdicts = repos.review_verdicts(s, enrolment_id=enrolment_id)
             resume = repos.resume_step(s, participant_id=participant_id, enrolment_id=enrolment_id)
+        # The officer's verdicts too, so review states read as on the server (they never
+        # lock or unlock a step: see content_packs.progress).
         self._events = [journal.rule_event(r) for r in rows]
+        self._events += [journal.verdict_rule_event(v) for v in verdicts]
         self._completion_event_id = next(
             (r.id for r in rows if r.type == "programme.completed"), None
         )
@@ -379,13 +383,27 @@ class ProgrammePlayer:
         )
 
     def draft(self) -> dict[str, Any] | None:
+        """Work in progress on the current step. With none saved on this kiosk, the text last
+        submitted on it (perhaps on another kiosk), so a reflection or letter the officer
+        returned is rewritten, not typed again from nothing."""
         with self._store.unit() as s:
-            return repos.draft(
+            saved = repos.draft(
                 s,
                 participant_id=self.participant_id,
                 enrolment_id=self.enrolment_id,
                 step_id=self._current,
             )
+        if saved is not None:
+            return saved
+        submitted = [
+            e
+            for e in self._events
+            if e.step_id == self._current
+            and e.type in ("reflection.submitted", "letter.submitted")
+            and isinstance(e.data.get("text"), str)
+        ]
+        latest = max(submitted, key=lambda e: (e.occurred_at, e.id), default=None)
+        return None if latest is None else {"text": latest.data["text"]}
 
     # --- completion ------------------------------------------------------------------
 

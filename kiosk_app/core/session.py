@@ -112,14 +112,24 @@ class KioskSession:
     def home(self) -> list[EnrolmentSummary]:
         return self._home.enrolments(participant_id=self._require().participant_id)
 
-    def open_enrolment(self, *, enrolment_id: str) -> ProgrammePlayer:
-        """The player for one of the signed-in participant's enrolments (Continue)."""
+    def open_enrolment(self, *, enrolment_id: str, step_id: str | None = None) -> ProgrammePlayer:
+        """The player for one of the signed-in participant's enrolments (Continue); at
+        `step_id` if given and open (a returned reflection or letter to rewrite)."""
         who = self._require()
         with self._store.unit() as s:
             enrolment = repos.enrolment(s, enrolment_id)
             if enrolment is None or enrolment.participant_id != who.participant_id:
                 raise LookupError("no such enrolment for this participant")
             pack_id, version = enrolment.programme_id, enrolment.programme_version
+            if step_id is not None:
+                # The player starts where the resume pointer is, if that step is open.
+                repos.set_resume_step(
+                    s,
+                    participant_id=who.participant_id,
+                    enrolment_id=enrolment_id,
+                    step_id=step_id,
+                    at=self._clock.now(),
+                )
         if self._player is not None:
             self._player.close()
         self._player = ProgrammePlayer(

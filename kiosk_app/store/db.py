@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from kiosk_app.store.errors import StoreError as StoreError  # re-exported
 from kiosk_app.store.errors import StoreKeyError
@@ -58,6 +59,13 @@ def make_engine(path: Path, key: bytes) -> Engine:
         "sqlite+pysqlite://",
         creator=lambda: _connect(path, key),
         module=sqlcipher3.dbapi2,
+        # Not the SingletonThreadPool SQLAlchemy picks for a URL without a file: that keeps a
+        # connection per thread and, past five threads (GUI, sign-in, console, sync, media),
+        # closes one another thread is still using. A queue hands each unit a whole
+        # connection and takes it back at the end.
+        poolclass=QueuePool,
+        pool_size=5,
+        max_overflow=10,
     )
 
     # With the driver's own transaction handling off, SQLAlchemy's BEGIN is the only one,

@@ -12,8 +12,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from content_packs.model import Event
-from kiosk_app.store.models import Counter, JournalEvent
-from sync_server.protocol import EVENT_TYPES, MAX_EVENT_DATA_BYTES, canonical_json
+from kiosk_app.store import repos
+from kiosk_app.store.models import Counter, JournalEvent, ReviewVerdict
+from sync_server.protocol import (
+    EVENT_TYPES,
+    MAX_EVENT_DATA_BYTES,
+    canonical_json,
+    review_rule_event,
+)
 
 SEQ_COUNTER = "journal_seq"
 
@@ -79,6 +85,24 @@ def rule_event(row: JournalEvent) -> Event:
     return Event(
         id=row.id, type=row.type, step_id=row.step_id, occurred_at=row.occurred_at, data=data
     )
+
+
+def verdict_rule_event(row: ReviewVerdict) -> Event:
+    """An officer's verdict as the completion rules read it: the same event the server makes."""
+    return review_rule_event(
+        submission_id=row.submission_id,
+        step_id=row.step_id,
+        verdict=row.verdict,
+        reviewed_at=row.reviewed_at,
+    )
+
+
+def enrolment_rule_events(s: Session, *, enrolment_id: str) -> list[Event]:
+    """Everything the rules read for one enrolment: its journal, then the officer's verdicts
+    (the server reads the same two sets, so both sides report the same review state)."""
+    events = [rule_event(r) for r in enrolment_events(s, enrolment_id=enrolment_id)]
+    verdicts = repos.review_verdicts(s, enrolment_id=enrolment_id)
+    return events + [verdict_rule_event(v) for v in verdicts]
 
 
 def enrolment_events(s: Session, *, enrolment_id: str) -> list[JournalEvent]:

@@ -239,3 +239,22 @@ class Officer(Base):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     last_failed_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+
+
+class ReviewVerdict(Base):
+    """An officer's verdict on a reflection or letter, as the server sent it (never made here).
+
+    Named by the submission it judges; the completion rules read it as the event
+    `sync_server.protocol.review_rule_event` makes, exactly as the server does.
+    """
+
+    __tablename__ = "review_verdicts"
+
+    submission_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(String(36), index=True)
+    enrolment_id: Mapped[str] = mapped_column(String(36), index=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))  # accepted | returned
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime]
+    received_at: Mapped[datetime]

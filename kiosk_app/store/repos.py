@@ -17,9 +17,11 @@ from kiosk_app.store.models import (
     InstalledPack,
     Participant,
     ResumePointer,
+    ReviewVerdict,
     SettingsRow,
     SyncState,
 )
+from sync_server import protocol
 from sync_server.protocol import Settings
 
 # --- device and settings -----------------------------------------------------------------
@@ -255,4 +257,32 @@ def catalogue_entry(s: Session, *, pack_id: str, version: int) -> CatalogueEntry
 def installed_packs(s: Session) -> Sequence[InstalledPack]:
     return s.scalars(
         select(InstalledPack).order_by(InstalledPack.pack_id, InstalledPack.version)
+    ).all()
+
+
+# --- officer review verdicts (pulled) ------------------------------------------------------
+
+
+def save_review_verdict(s: Session, verdict: protocol.ReviewVerdict, *, at: datetime) -> None:
+    """Store (or replace) the verdict on one submission as the server sent it."""
+    row = s.get(ReviewVerdict, verdict.submission_id)
+    if row is None:
+        row = ReviewVerdict(submission_id=verdict.submission_id)
+        s.add(row)
+    row.participant_id = verdict.participant_id
+    row.enrolment_id = verdict.enrolment_id
+    row.step_id = verdict.step_id
+    row.verdict = verdict.verdict
+    row.comment = verdict.comment
+    row.reviewed_at = verdict.reviewed_at
+    row.received_at = at
+    s.flush()
+
+
+def review_verdicts(s: Session, *, enrolment_id: str) -> Sequence[ReviewVerdict]:
+    """The verdicts on one enrolment's reflections and letters, oldest first."""
+    return s.scalars(
+        select(ReviewVerdict)
+        .where(ReviewVerdict.enrolment_id == enrolment_id)
+        .order_by(ReviewVerdict.reviewed_at, ReviewVerdict.submission_id)
     ).all()

@@ -7,13 +7,14 @@ ends the run with its reason and waits for the next regular sync.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
 
 import requests
 
@@ -24,7 +25,7 @@ from kiosk_app.sync.device import Provisioned, provisioned
 from kiosk_app.sync.packs import Progress, packs_stage
 from kiosk_app.sync.pull import pull_stage
 from kiosk_app.sync.push import PushReport, push_stage
-from kiosk_app.sync.schedule import Backoff
+from kiosk_app.sync.schedule import Backoff, SyncScheduler
 from kiosk_app.sync.status import SyncStatus, read_status
 from kiosk_app.sync.transport import (
     RetryPolicy,
@@ -72,6 +73,12 @@ class SyncResult:
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.SYNCED
+
+
+class RunsSyncs(Protocol):
+    """Whatever runs one sync when asked: the engine itself, or the UI's driver of it."""
+
+    def run_once(self, *, force: bool = False) -> SyncResult: ...
 
 
 @dataclass(slots=True)
@@ -133,6 +140,24 @@ class SyncEngine:
             retry=self._retry,
             now=self._clock.now,
             http=self._http(),
+        )
+
+    def seconds_until_due(
+        self, scheduler: SyncScheduler, *, follow_settings: bool = True
+    ) -> float | None:
+        """Seconds until the next sync is due by `scheduler`: the backoff kept in the store
+        after a failure, else the interval (jittered) after the last attempt; None when the
+        kiosk is not enrolled. With `follow_settings` the interval is the server's setting."""
+        with self._store.unit() as s:
+            if repos.device(s).device_id is None:
+                return None
+            state = repos.sync_state(s)
+            last, backing_off_until = state.last_attempt_at, state.next_attempt_at
+            interval = repos.settings(s).sync_interval_seconds
+        if follow_settings:
+            scheduler = dataclasses.replace(scheduler, interval_seconds=float(interval))
+        return scheduler.delay_seconds(
+            now=self._clock.now(), last_attempt_at=last, next_attempt_at=backing_off_until
         )
 
     def run_once(self, *, force: bool = False) -> SyncResult:

@@ -4,7 +4,8 @@ A page is fetched with no transaction open, then applied and its cursor stored t
 so a crash or a cut repeats at most one page, and applying a page twice changes nothing.
 Participants' PIN hashes and lockout come from the server; local events the server has
 not acknowledged yet are replayed over what it sent, so a PIN chosen or a wrong PIN typed
-during a sync is not undone by it.
+during a sync is not undone by it. An officer's verdict on a reflection or letter is kept
+for Home, which shows a returned piece's comment at the participant's next login.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kiosk_app.store.models import (
     Officer,
     Participant,
     ResumePointer,
+    ReviewVerdict,
 )
 from kiosk_app.sync.transport import Transport
 from sync_server import protocol
@@ -36,7 +38,7 @@ from sync_server import protocol
 log = logging.getLogger(__name__)
 
 # Applied in this order within a page, so a participant exists before its enrolments.
-_KIND_ORDER = {"settings": 0, "participant": 1, "enrolment": 2, "event": 3}
+_KIND_ORDER = {"settings": 0, "participant": 1, "enrolment": 2, "event": 3, "review": 4}
 _STATUS_RANK = {"assigned": 0, "in_progress": 1, "completed": 2}
 
 
@@ -45,6 +47,7 @@ class PullReport:
     pages: int = 0
     changes: int = 0
     events: int = 0
+    verdicts: int = 0
     removed_packs: list[Path] = field(default_factory=list)
 
 
@@ -100,6 +103,8 @@ def apply_changes(
             removed.extend(_revoke(s, state, data_dir))
         elif isinstance(state, protocol.OfficerCredential):
             _officer(s, state)
+        elif isinstance(state, protocol.ReviewVerdict):
+            report.verdicts += _verdict(s, state, now)
     return removed
 
 
@@ -218,6 +223,12 @@ def _next_local_seq(s: Session) -> int:
     return journal._next_seq(s)
 
 
+def _verdict(s: Session, verdict: protocol.ReviewVerdict, now: datetime) -> int:
+    """Keep an officer's verdict for Home and the rules (the server scoped it to this site)."""
+    repos.save_review_verdict(s, verdict, at=now)
+    return 1
+
+
 def _catalogue(s: Session, entry: protocol.CatalogueEntry) -> None:
     row = repos.catalogue_entry(s, pack_id=entry.pack_id, version=entry.version)
     if row is None:
@@ -258,12 +269,14 @@ def _revoke(s: Session, revocation: protocol.Revocation, data_dir: Path) -> list
 def _delete(s: Session, change: protocol.Change) -> None:
     """A record that left this device's scope: nothing of it stays here."""
     if change.kind == "participant":
-        for table in (Draft, ResumePointer, Enrolment):
+        for table in (Draft, ResumePointer, ReviewVerdict, Enrolment):
             s.execute(delete(table).where(table.participant_id == change.id))
         s.execute(delete(Participant).where(Participant.id == change.id))
     elif change.kind == "enrolment":
-        for table in (Draft, ResumePointer):
+        for table in (Draft, ResumePointer, ReviewVerdict):
             s.execute(delete(table).where(table.enrolment_id == change.id))
         s.execute(delete(Enrolment).where(Enrolment.id == change.id))
+    elif change.kind == "review":
+        s.execute(delete(ReviewVerdict).where(ReviewVerdict.submission_id == change.id))
     elif change.kind == "officer":
         s.execute(delete(Officer).where(Officer.username == change.id))

@@ -19,6 +19,7 @@ from kiosk_app.store.models import (
     Officer,
     Participant,
     ResumePointer,
+    ReviewVerdict,
     SyncState,
 )
 from kiosk_app.sync.packs import PACK_DIR
@@ -36,6 +37,7 @@ def wipe(store: Store) -> None:
         for table in (
             Draft,
             ResumePointer,
+            ReviewVerdict,
             Enrolment,
             Participant,
             Officer,

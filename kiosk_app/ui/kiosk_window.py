@@ -33,6 +33,9 @@ class ScreenName(enum.StrEnum):
     CONSOLE = "console"
     REGISTER = "register"
     SLIP = "slip"
+    ENROL = "enrol"
+    PARTICIPANTS = "participants"
+    PARTICIPANT = "participant"
 
 
 _BLOCKED_KEYS = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk_app.app import KeyStoreChoice
@@ -21,6 +21,7 @@ from kiosk_app.ui.tasks import TaskRunner
 # The presenter pulls in the core (SQLAlchemy): imported once the welcome screen is up.
 if TYPE_CHECKING:
     from kiosk_app.app import KioskServices
+    from kiosk_app.ui.sync_driver import SyncSetup
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,21 @@ class KioskUi:
     """
 
     def __init__(
-        self, app: QApplication, services: KioskServices, *, boot: BootScreens | None = None
+        self,
+        app: QApplication,
+        services: KioskServices,
+        *,
+        boot: BootScreens | None = None,
+        sync: SyncSetup | None = None,
     ) -> None:
         from kiosk_app.core.officer import OfficerService
         from kiosk_app.core.officer_auth import OfficerLoginService
+        from kiosk_app.core.officer_lookup import ParticipantLookup
         from kiosk_app.sync.engine import SyncEngine
         from kiosk_app.ui.officer.presenter import OfficerPresenter, add_officer_screens
+        from kiosk_app.ui.officer.progress import DownloadRelay
         from kiosk_app.ui.presenter import KioskPresenter
+        from kiosk_app.ui.sync_driver import ConsoleSync, NetworkWatch, SyncDriver, SyncSetup
 
         self.services = services
         fresh = boot is None
@@ -71,24 +80,53 @@ class KioskUi:
         )
         self.officer_runner = TaskRunner()
         store, clock = services.store, services.clock
+        downloads = DownloadRelay()
+        setup = sync or SyncSetup()
+        engine = SyncEngine(
+            store=store,
+            clock=clock,
+            progress=downloads.report,
+            retry=setup.retry,
+            backoff=setup.backoff,
+        )
+        # Syncs by itself: timer, sign-out, network back, and the console's Sync now.
+        self.network = NetworkWatch()
+        if setup.watch_network:
+            self.network.start()
+        self.sync = SyncDriver(engine=engine, scheduler=setup.scheduler, network=self.network)
+        self.officer_screens = add_officer_screens(self.window)
         self.officer = OfficerPresenter(
             window=self.window,
-            screens=add_officer_screens(self.window),
+            screens=self.officer_screens,
             kiosk=self.presenter,
             login=OfficerLoginService(store=store, clock=clock),
             officer=OfficerService(store=store, clock=clock),
-            engine=SyncEngine(store=store, clock=clock),
+            lookup=ParticipantLookup(store=store, clock=clock, library=services.library),
+            engine=engine,
+            sync=ConsoleSync(self.sync),
             store=store,
             clock=clock,
             runner=self.officer_runner,
             quit_app=app.quit,
+            downloads=downloads,
         )
+        downloads.setParent(self.officer)
         if fresh:
             self.presenter.start()
         else:
             self.presenter.take_over(boot.hand_over())
+        self.officer.start()  # a blank kiosk goes on to enrolment
+        self.presenter.signed_out.connect(lambda _reason: self.sync.request())
+        self.officer.enrolment.left.connect(self._enrolment_left)
+        self.sync.start()
+
+    def _enrolment_left(self, enrolled: bool) -> None:
+        if enrolled:  # newly enrolled: the timer follows this kiosk's syncs from now on
+            self.sync.start()
 
     def close(self) -> None:
+        self.sync.stop()  # first: it releases a Sync now the console's worker waits on
+        self.network.stop()
         self.officer_runner.wait()
         self.runner.wait()
         self.presenter.shutdown()
@@ -133,6 +171,7 @@ def run(options: RunOptions) -> int:
     presenter takes over when it is open. A store that cannot be opened ends the run with
     its error, raised here as before.
     """
+    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ForceRasterWidgets)  # EXPERIMENT
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Intervention Kiosk")

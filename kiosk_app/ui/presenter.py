@@ -91,6 +91,7 @@ class KioskPresenter(QObject):
         s.privacy.confirmed.connect(self._privacy_confirmed)
         s.choose_pin.pin_chosen.connect(self._choose_pin)
         s.home.continue_requested.connect(self._continue)
+        s.home.rewrite_requested.connect(self._continue)
         s.home.break_requested.connect(lambda: self.sign_out(LogoutReason.BREAK))
         s.completion.done_requested.connect(lambda: self.sign_out(LogoutReason.FINISHED))
         self.player.break_requested.connect(lambda: self.sign_out(LogoutReason.BREAK))
@@ -263,8 +264,8 @@ class KioskPresenter(QObject):
         self._screens.home.set_programmes(cards)
         self._show(ScreenName.HOME)
 
-    def _continue(self, enrolment_id: str) -> None:
-        player = self._session.open_enrolment(enrolment_id=enrolment_id)
+    def _continue(self, enrolment_id: str, step_id: str | None = None) -> None:
+        player = self._session.open_enrolment(enrolment_id=enrolment_id, step_id=step_id)
         programme = player.programme
         pack = self._library.open(pack_id=programme.id, version=programme.version)
         self._show(ScreenName.STEP)

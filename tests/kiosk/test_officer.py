@@ -16,12 +16,20 @@ from sqlalchemy import select
 from content_packs import age, authoring, pack, signing
 from kiosk_app.core.auth import LoginOutcome, LoginService, pin_problem
 from kiosk_app.core.clock import ManualClock
-from kiosk_app.core.officer import Credentials, OfficerError, OfficerService, temporary_pin
+from kiosk_app.core.officer import (
+    Credentials,
+    DeviceSetup,
+    OfficerError,
+    OfficerService,
+    Problem,
+    temporary_pin,
+)
 from kiosk_app.store import keys, repos
 from kiosk_app.store.db import Store, open_store
 from kiosk_app.store.models import JournalEvent
 from kiosk_app.sync.push import wire_event
 from sync_server import protocol
+from tests.support.kiosk import seed_officer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "content_packs" / "library" / "alcohol-and-you"
 DEVICE_ID = "7d1c0f3a-0000-4000-8000-000000000007"
@@ -146,20 +154,36 @@ def test_access_codes_count_up_and_skip_codes_already_here(
 
 
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "message", "problem", "field"),
     [
-        ({"programme_id": "anger-management"}, "not on this kiosk yet"),
-        ({"due_date": date(2026, 3, 1)}, "due date is in the past"),
-        ({"first_name": "Sam\x07"}, "Please check first name"),
-        ({"force_reference": ""}, "Please check force reference"),
-        ({"disposal_type": "caution"}, "Please check disposal type"),
+        ({"programme_id": "anger-management"}, "not on this kiosk yet", "programme-missing", None),
+        ({"due_date": date(2026, 3, 1)}, "due date is in the past", "due-date-past", None),
+        ({"first_name": "Sam\x07"}, "Please check first name", "invalid-field", "first_name"),
+        (
+            {"force_reference": ""},
+            "Please check force reference",
+            "invalid-field",
+            "force_reference",
+        ),
+        (
+            {"disposal_type": "caution"},
+            "Please check disposal type",
+            "invalid-field",
+            "disposal_type",
+        ),
     ],
 )
 def test_bad_registrations_are_refused_in_plain_words_and_journal_nothing(
-    officer: OfficerService, store: Store, changes: dict[str, object], message: str
+    officer: OfficerService,
+    store: Store,
+    changes: dict[str, object],
+    message: str,
+    problem: str,
+    field: str | None,
 ) -> None:
-    with pytest.raises(OfficerError, match=message):
+    with pytest.raises(OfficerError, match=message) as refused:
         _register(officer, **changes)
+    assert (refused.value.problem, refused.value.field) == (Problem(problem), field)
     assert _journal(store) == []
 
 
@@ -206,11 +230,38 @@ def test_unlock_clears_the_lock_and_journals_it(
     assert login.attempt(access_code=slip.access_code, pin=slip.temporary_pin).ok
 
 
-def test_unknown_participants_are_refused(officer: OfficerService) -> None:
-    with pytest.raises(OfficerError, match="No such participant"):
+def test_unknown_participants_are_refused(officer: OfficerService, store: Store) -> None:
+    with pytest.raises(OfficerError, match="No such participant") as unlocking:
         officer.unlock(participant_id="nobody")
-    with pytest.raises(OfficerError, match="No such participant"):
+    with pytest.raises(OfficerError, match="No such participant") as resetting:
         officer.reset_pin(participant_id="nobody")
+    assert unlocking.value.problem is resetting.value.problem is Problem.NO_SUCH_PARTICIPANT
+    assert _journal(store) == []
+
+
+@pytest.mark.parametrize(
+    ("enrolled", "officers", "participants", "console_needs_enrolment", "blank"),
+    [
+        (False, 0, 0, True, True),  # fresh, or wiped: enrolment at start
+        (False, 0, 3, True, False),  # nobody can sign in, but people are here
+        (False, 1, 0, False, False),  # an officer can sign in first
+        (True, 0, 0, False, False),  # enrolled: officers arrive with the sync
+    ],
+)
+def test_who_could_use_the_kiosk_decides_where_the_console_starts(
+    enrolled: bool, officers: int, participants: int, console_needs_enrolment: bool, blank: bool
+) -> None:
+    setup = DeviceSetup(enrolled, officers, participants)
+    assert (setup.console_needs_enrolment, setup.blank) == (console_needs_enrolment, blank)
+
+
+def test_device_setup_counts_what_is_on_the_kiosk(officer: OfficerService, store: Store) -> None:
+    assert officer.device_setup() == DeviceSetup(enrolled=True, officers=0, participants=0)
+    _register(officer)
+    seed_officer(store)
+    with store.unit() as s:
+        repos.device(s).device_id = None
+    assert officer.device_setup() == DeviceSetup(enrolled=False, officers=1, participants=1)
 
 
 def test_temporary_pins_are_six_digits_the_kiosk_would_accept() -> None:

@@ -10,12 +10,16 @@ from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk_app.core.clock import Clock
+from kiosk_app.core.library import PackLibrary
 from kiosk_app.core.officer import OfficerService
 from kiosk_app.core.officer_auth import OfficerLoginService
+from kiosk_app.core.officer_lookup import ParticipantLookup
 from kiosk_app.store.db import Store
 from kiosk_app.sync.engine import SyncEngine
 from kiosk_app.ui.kiosk_window import KioskWindow
 from kiosk_app.ui.officer.presenter import OfficerPresenter, OfficerScreens, add_officer_screens
+from kiosk_app.ui.officer.printing import PrinterChoice, ask_for_printer
+from kiosk_app.ui.officer.progress import DownloadRelay
 from kiosk_app.ui.presenter import KioskPresenter
 from kiosk_app.ui.tasks import TaskRunner
 from tests.support.kiosk import FAST_HASHER
@@ -36,8 +40,14 @@ def attach_console(
     store: Store,
     clock: Clock,
     engine: SyncEngine | None = None,
+    library: PackLibrary | None = None,
+    downloads: DownloadRelay | None = None,
+    choose_printer: PrinterChoice = ask_for_printer,
 ) -> Console:
-    """The officer console over a kiosk window; quitting the app is only recorded."""
+    """The officer console over a kiosk window; quitting the app is only recorded.
+
+    `downloads` is the relay whose `report` `engine` was made with, if progress matters.
+    """
     runner = TaskRunner()
     quits: list[bool] = []
     screens = add_officer_screens(window)
@@ -47,11 +57,16 @@ def attach_console(
         kiosk=kiosk,
         login=OfficerLoginService(store=store, clock=clock, hasher=FAST_HASHER),
         officer=OfficerService(store=store, clock=clock, hasher=FAST_HASHER),
+        lookup=ParticipantLookup(
+            store=store, clock=clock, library=library or PackLibrary(store=store)
+        ),
         engine=engine,
         store=store,
         clock=clock,
         runner=runner,
         quit_app=lambda: quits.append(True),
+        downloads=downloads,
+        choose_printer=choose_printer,
     )
     return Console(presenter, screens, runner, quits)
 

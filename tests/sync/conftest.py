@@ -17,6 +17,7 @@ from tests.support import databases as dbs
 from tests.support.live_server import LiveServer
 from tests.support.world import World, make_world
 from tests.sync.kiosks import Kiosk, open_kiosk
+from tests.sync.window_kiosks import open_window  # noqa: F401  # a fixture
 
 
 @pytest.fixture(scope="session")

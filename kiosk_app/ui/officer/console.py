@@ -14,6 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk_app.core.download_meter import TransferProgress
+from kiosk_app.ui.officer.progress import DownloadView
+
 
 def _button(primary: bool = False) -> QPushButton:
     button = QPushButton()
@@ -26,6 +29,8 @@ def _button(primary: bool = False) -> QPushButton:
 class ConsoleScreen(QWidget):
     sync_requested = Signal()
     register_requested = Signal()
+    find_requested = Signal()
+    enrol_requested = Signal()
     lock_requested = Signal()
     exit_requested = Signal()
 
@@ -39,15 +44,22 @@ class ConsoleScreen(QWidget):
         self._message.setWordWrap(True)
         self._sync = _button(primary=True)
         self._register = _button()
+        self._find = _button()
+        self._enrol = _button()
+        self._enrol.setVisible(False)  # until the status says this kiosk is not enrolled
         self._lock = _button()
         self._exit = _button()
+        self._downloads = DownloadView()
         self._sync.clicked.connect(self.sync_requested)
         self._register.clicked.connect(self.register_requested)
+        self._find.clicked.connect(self.find_requested)
+        self._enrol.clicked.connect(self.enrol_requested)
         self._lock.clicked.connect(self.lock_requested)
         self._exit.clicked.connect(self.exit_requested)
 
         actions = QGridLayout()
-        for index, button in enumerate((self._sync, self._register, self._lock, self._exit)):
+        buttons = (self._sync, self._register, self._find, self._enrol, self._lock, self._exit)
+        for index, button in enumerate(buttons):
             actions.addWidget(button, index // 2, index % 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(60, 32, 60, 32)
@@ -55,6 +67,7 @@ class ConsoleScreen(QWidget):
         layout.addWidget(self._heading)
         layout.addWidget(self._status_heading)
         layout.addLayout(self._status)
+        layout.addWidget(self._downloads)
         layout.addWidget(self._message)
         layout.addLayout(actions)
         layout.addStretch(1)
@@ -82,6 +95,18 @@ class ConsoleScreen(QWidget):
 
     def set_syncing(self, syncing: bool) -> None:
         self._sync.setEnabled(not syncing)
+        if syncing:
+            self._downloads.clear()
+
+    def set_enrolled(self, enrolled: bool) -> None:
+        """Enrolling is offered only to a kiosk that is not enrolled."""
+        self._enrol.setVisible(not enrolled)
+
+    def show_progress(self, progress: TransferProgress) -> None:
+        self._downloads.show_progress(progress)
+
+    def download_details(self) -> str:
+        return self._downloads.details()
 
     def show_message(self, message: str) -> None:
         self._message.setText(message)
@@ -113,6 +138,8 @@ class ConsoleScreen(QWidget):
         for button, text in (
             (self._sync, self.tr("Sync now")),
             (self._register, self.tr("Register a participant")),
+            (self._find, self.tr("Find a participant")),
+            (self._enrol, self.tr("Enrol this device")),
             (self._lock, self.tr("Lock")),
             (self._exit, self.tr("Exit kiosk")),
         ):

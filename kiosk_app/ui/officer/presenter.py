@@ -2,6 +2,10 @@
 
 Every slow call (argon2, sync, registration, reading the disk) goes through the task runner;
 opening the console first signs out any participant, so nobody's session is left behind it.
+A kiosk that is not enrolled and has no officer account (fresh, or wiped after revocation)
+has nobody who could sign in: there the console opens on enrolment, whose one-time code is
+the key, and a blank kiosk shows enrolment as soon as it starts. Enrolling
+(`enrol_flow`) and the participant tools (`participant_flow`) each have their own flow.
 """
 
 from __future__ import annotations
@@ -19,14 +23,28 @@ from PySide6.QtGui import QKeySequence, QShortcut
 
 from kiosk_app.core.clock import Clock
 from kiosk_app.core.home import local_today
-from kiosk_app.core.officer import Credentials, OfficerError, OfficerService
+from kiosk_app.core.officer import (
+    Credentials,
+    DeviceSetup,
+    OfficerError,
+    OfficerService,
+    Problem,
+)
 from kiosk_app.core.officer_auth import OfficerLoginResult, OfficerLoginService, OfficerOutcome
+from kiosk_app.core.officer_lookup import ParticipantLookup
 from kiosk_app.core.session import LogoutReason
 from kiosk_app.store.db import Store
-from kiosk_app.sync.engine import Outcome, SyncEngine, SyncResult
+from kiosk_app.sync.engine import Outcome, RunsSyncs, SyncEngine, SyncResult
 from kiosk_app.sync.status import SyncStatus, read_status
 from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
+from kiosk_app.ui.officer.background import ConsoleTasks
 from kiosk_app.ui.officer.console import ConsoleScreen
+from kiosk_app.ui.officer.enrol import EnrolScreen
+from kiosk_app.ui.officer.enrol_flow import EnrolFlow
+from kiosk_app.ui.officer.participant_flow import ParticipantFlow
+from kiosk_app.ui.officer.participants import FindParticipantScreen, ParticipantScreen
+from kiosk_app.ui.officer.printing import PrinterChoice, SlipPrinter, ask_for_printer
+from kiosk_app.ui.officer.progress import DownloadRelay
 from kiosk_app.ui.officer.register import (
     RegisterScreen,
     RegistrationForm,
@@ -50,14 +68,28 @@ class OfficerScreens:
     console: ConsoleScreen
     register: RegisterScreen
     slip: SlipScreen
+    enrol: EnrolScreen
+    find: FindParticipantScreen
+    participant: ParticipantScreen
 
 
 def add_officer_screens(window: KioskWindow) -> OfficerScreens:
-    screens = OfficerScreens(OfficerSignInScreen(), ConsoleScreen(), RegisterScreen(), SlipScreen())
+    screens = OfficerScreens(
+        OfficerSignInScreen(),
+        ConsoleScreen(),
+        RegisterScreen(),
+        SlipScreen(),
+        EnrolScreen(),
+        FindParticipantScreen(),
+        ParticipantScreen(),
+    )
     window.add_screen(ScreenName.OFFICER_SIGN_IN, screens.sign_in)
     window.add_screen(ScreenName.CONSOLE, screens.console)
     window.add_screen(ScreenName.REGISTER, screens.register)
     window.add_screen(ScreenName.SLIP, screens.slip)
+    window.add_screen(ScreenName.ENROL, screens.enrol)
+    window.add_screen(ScreenName.PARTICIPANTS, screens.find)
+    window.add_screen(ScreenName.PARTICIPANT, screens.participant)
     return screens
 
 
@@ -80,13 +112,19 @@ class OfficerPresenter(QObject):
         kiosk: KioskPresenter,
         login: OfficerLoginService,
         officer: OfficerService,
+        lookup: ParticipantLookup,
         engine: SyncEngine | None,
         store: Store,
         clock: Clock,
         runner: TaskRunner,
         quit_app: Callable[[], None],
+        downloads: DownloadRelay | None = None,
+        choose_printer: PrinterChoice = ask_for_printer,
+        sync: RunsSyncs | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """`downloads` must be the relay whose `report` the engine was given as its progress
+        callback; without one, no download progress is shown."""
         super().__init__(parent)
         self._window = window
         self._screens = screens
@@ -94,12 +132,37 @@ class OfficerPresenter(QObject):
         self._login = login
         self._officer = officer
         self._engine = engine
+        # Sync now runs through `sync` (the kiosk's sync driver) when given.
+        self._sync: RunsSyncs | None = sync or engine
         self._store = store
         self._clock = clock
         self._runner = runner
         self._quit_app = quit_app
-        self._signed_in = False
-        self._generation = 0  # bumped at every lock; stale results are dropped
+        self._choose_printer = choose_printer
+        self._printer = SlipPrinter(self)
+        self._signed_in: str | None = None  # the officer's username
+        self._tasks = ConsoleTasks(runner)  # invalidated at every lock: stale results dropped
+        self._after_slip: Callable[[], None] = self._show_console
+        downloads = downloads or DownloadRelay(parent=self)
+        self.enrolment = EnrolFlow(
+            screen=screens.enrol,
+            tasks=self._tasks,
+            store=store,
+            engine=engine,
+            downloads=downloads,
+            parent=self,
+        )
+        self.participants = ParticipantFlow(
+            window=window,
+            find=screens.find,
+            record=screens.participant,
+            tasks=self._tasks,
+            lookup=lookup,
+            officer=officer,
+            officer_name=lambda: self._signed_in or "?",
+            parent=self,
+        )
+        downloads.progress.connect(screens.console.show_progress)
         self._shortcut = QShortcut(QKeySequence(OPEN_SHORTCUT), window)
         self._shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self._shortcut.activated.connect(self.open)
@@ -109,18 +172,36 @@ class OfficerPresenter(QObject):
         s.sign_in.cancelled.connect(self.lock)
         s.console.sync_requested.connect(self._sync_now)
         s.console.register_requested.connect(self._show_register)
+        s.console.find_requested.connect(self.participants.start)
+        s.console.enrol_requested.connect(self._show_enrol)
         s.console.lock_requested.connect(self.lock)
         s.console.exit_requested.connect(self._exit_kiosk)
         s.register.submitted.connect(self._register)
         s.register.cancelled.connect(self._show_console)
         s.slip.done.connect(self._slip_done)
+        s.slip.print_requested.connect(self._print_slip)
+        self.enrolment.left.connect(self._enrolment_left)
+        self.participants.left.connect(self._show_console)
+        self.participants.slip_ready.connect(self._show_reset_slip)
 
     @property
     def signed_in(self) -> bool:
-        return self._signed_in
+        return self._signed_in is not None
+
+    def start(self) -> None:
+        """At start: a blank kiosk (not enrolled, nobody on it) shows enrolment at once."""
+        officer = self._officer
+
+        def blank(setup: DeviceSetup) -> None:
+            if setup.blank and self._window.current_screen() in _PARTICIPANT_FRONT:
+                log.info("this kiosk is not enrolled: showing enrolment")
+                self._show_enrol()
+
+        self._in_background(officer.device_setup, blank, self._task_failed)
 
     def open(self) -> None:
-        """Sign out any participant and ask for officer credentials."""
+        """Sign out any participant and ask for officer credentials (or, where nobody could
+        sign in, for the enrolment code)."""
         if self._window.current_screen() in _OFFICER_SCREENS:
             return
         self._kiosk.sign_out(LogoutReason.OFFICER)
@@ -129,13 +210,22 @@ class OfficerPresenter(QObject):
         log.info("officer console asked for")
         self.opened.emit()
 
+        def route(setup: DeviceSetup) -> None:
+            on_sign_in = self._window.current_screen() == ScreenName.OFFICER_SIGN_IN
+            if setup.console_needs_enrolment and on_sign_in:
+                self._show_enrol()
+
+        self._in_background(self._officer.device_setup, route, self._task_failed)
+
     def lock(self) -> None:
         """Back to the welcome screen; the next officer signs in again."""
-        self._generation += 1
-        self._signed_in = False
+        self._tasks.invalidate()
+        self._signed_in = None
         self._screens.sign_in.clear()
         self._screens.slip.clear()
         self._screens.console.show_message("")
+        self.participants.clear()
+        self._screens.enrol.start()
         self._kiosk.start()
         self.closed.emit()
 
@@ -147,17 +237,7 @@ class OfficerPresenter(QObject):
         done: Callable[[Any], None],
         failed: Callable[[BaseException], None],
     ) -> None:
-        generation = self._generation
-
-        def deliver(result: object) -> None:
-            if generation == self._generation:
-                done(result)
-
-        def fail(exc: BaseException) -> None:
-            if generation == self._generation:
-                failed(exc)
-
-        self._runner.submit(work, on_done=deliver, on_error=fail)
+        self._tasks.submit(work, done, failed)
 
     # -- signing in ---------------------------------------------------------------------------
 
@@ -174,7 +254,7 @@ class OfficerPresenter(QObject):
         screen = self._screens.sign_in
         screen.set_busy(False)
         if result.ok and result.officer is not None:
-            self._signed_in = True
+            self._signed_in = result.officer.username
             screen.clear()
             self._screens.console.set_officer(result.officer.display_name)
             self._show_console()
@@ -206,6 +286,7 @@ class OfficerPresenter(QObject):
 
     def _show_status(self, found: tuple[SyncStatus, int]) -> None:
         status, free = found
+        self._screens.console.set_enrolled(status.provisioned)
         never = self.tr("Never")
         if status.last_success_at is None:
             last = never
@@ -235,7 +316,7 @@ class OfficerPresenter(QObject):
 
     def _sync_now(self) -> None:
         console = self._screens.console
-        engine = self._engine
+        engine = self._sync
         if engine is None:
             console.show_message(self.tr("Enrol this kiosk before syncing."))
             return
@@ -296,34 +377,98 @@ class OfficerPresenter(QObject):
         def failed(exc: BaseException) -> None:
             screen.set_busy(False)
             if isinstance(exc, OfficerError):
-                screen.show_error(str(exc))
+                screen.show_error(self._refusal(exc))
             else:
                 log.error("registration failed", exc_info=exc)
                 screen.show_error(self.tr("Something went wrong. Please try again."))
 
         self._in_background(work, self._registered, failed)
 
+    def _refusal(self, exc: OfficerError) -> str:
+        """The service's refusal in the console's language."""
+        fields = {
+            "first_name": self.tr("the first name"),
+            "force_reference": self.tr("the force reference"),
+            "disposal_type": self.tr("the disposal type"),
+            "conditions": self.tr("the conditions"),
+            "programme_id": self.tr("the programme"),
+            "due_date": self.tr("the due date"),
+        }
+        if exc.problem is Problem.INVALID_FIELD:
+            what = fields.get(exc.field or "", self.tr("the details"))
+            return self.tr("Please check %1.").replace("%1", what)
+        words = {
+            Problem.NOT_ENROLLED: self.tr("Enrol this kiosk before registering participants."),
+            Problem.PROGRAMME_MISSING: self.tr(
+                "That programme is not on this kiosk yet. Sync first."
+            ),
+            Problem.DUE_DATE_PAST: self.tr("The due date is in the past."),
+            Problem.CODES_USED_UP: self.tr(
+                "This kiosk has used all its access codes; enrol it again."
+            ),
+            Problem.NO_SUCH_PARTICIPANT: self.tr("That participant is no longer on this kiosk."),
+        }
+        return words.get(exc.problem, self.tr("Something went wrong. Please try again."))
+
     def _registered(self, credentials: Credentials) -> None:
         self._screens.register.set_busy(False)
-        self._screens.slip.show_slip(
+        self._show_slip(
             Slip(
                 access_code=credentials.access_code,
                 temporary_pin=credentials.temporary_pin,
                 programme=credentials.programme_title,
                 deadline=long_date(credentials.due_date),
-            )
+            ),
+            then=self._show_console,
         )
+
+    # -- the slip -----------------------------------------------------------------------------
+
+    def _show_slip(self, slip: Slip, *, then: Callable[[], None]) -> None:
+        self._after_slip = then
+        self._screens.slip.show_slip(slip)
         self._window.show_screen(ScreenName.SLIP)
+
+    def _show_reset_slip(self, slip: Slip) -> None:
+        self._show_slip(slip, then=self.participants.reopen)
+
+    def _print_slip(self, slip: Slip) -> None:
+        screen = self._screens.slip
+        printer = self._choose_printer(self._window)
+        if printer is None:
+            screen.show_message(self.tr("Not printed."))
+            return
+        if self._printer.print_slip(slip, printer):
+            log.info("credentials slip sent to the printer")
+            screen.show_message(self.tr("Sent to the printer."))
+        else:
+            log.warning("the credentials slip could not be printed")
+            screen.show_message(self.tr("The slip could not be printed. Write it down instead."))
 
     def _slip_done(self) -> None:
         self._screens.slip.clear()  # the PIN leaves the screen for good
-        self._show_console()
+        self._after_slip()
+
+    # -- enrolling ----------------------------------------------------------------------------
+
+    def _show_enrol(self) -> None:
+        self.enrolment.start()
+        self._window.show_screen(ScreenName.ENROL)
+
+    def _enrolment_left(self, enrolled: bool) -> None:
+        if self._signed_in is not None:
+            self._show_console()
+        elif enrolled:  # officer accounts came with the first sync: sign in with one
+            self._screens.sign_in.clear()
+            self._window.show_screen(ScreenName.OFFICER_SIGN_IN)
+        else:
+            self.lock()
 
     # -- leaving ------------------------------------------------------------------------------
 
     def _exit_kiosk(self) -> None:
         log.info("officer closed the kiosk")
-        self._generation += 1
+        self._tasks.invalidate()
         self._window.allow_exit()
         self._window.close()
         self._quit_app()
@@ -334,4 +479,9 @@ _OFFICER_SCREENS = {
     ScreenName.CONSOLE,
     ScreenName.REGISTER,
     ScreenName.SLIP,
+    ScreenName.ENROL,
+    ScreenName.PARTICIPANTS,
+    ScreenName.PARTICIPANT,
 }
+# Where a kiosk with nobody signed in rests; a blank kiosk leaves them for enrolment.
+_PARTICIPANT_FRONT = {ScreenName.WELCOME, ScreenName.LOGIN}

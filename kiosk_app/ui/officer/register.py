@@ -181,6 +181,7 @@ class SlipScreen(QWidget):
     """The participant's credentials, shown once: the PIN is kept only as a hash."""
 
     done = Signal()
+    print_requested = Signal(object)  # the Slip shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,30 +195,54 @@ class SlipScreen(QWidget):
         for label, value in zip(self._labels, self._values, strict=True):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
             self._form.addRow(label, value)
+        self._message = QLabel()
+        self._message.setWordWrap(True)
+        self._print = _button()
         self._done = _button(primary=True)
+        self._print.clicked.connect(self._ask_to_print)
         self._done.clicked.connect(self.done)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self._print)
+        buttons.addStretch(1)
+        buttons.addWidget(self._done)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(60, 32, 60, 32)
         layout.addWidget(self._heading)
         layout.addWidget(self._hint)
         layout.addLayout(self._form)
-        layout.addWidget(self._done, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self._message)
+        layout.addLayout(buttons)
         layout.addStretch(1)
-        self.setFocusProxy(self._done)
+        self.setFocusProxy(self._print)
+        self._shown: Slip | None = None
         self._retranslate()
 
     def show_slip(self, slip: Slip) -> None:
+        self._shown = slip
         values = (slip.access_code, slip.temporary_pin, slip.programme, slip.deadline)
         for label, text in zip(self._values, values, strict=True):
             label.setText(text)
+        self._message.clear()
 
     def clear(self) -> None:
+        self._shown = None
         for label in self._values:
             label.clear()
+        self._message.clear()
 
     def slip(self) -> dict[str, str]:
         """What the slip shows, by field name (as a screen reader reads it)."""
         return {value.accessibleName(): value.text() for value in self._values}
+
+    def show_message(self, message: str) -> None:
+        self._message.setText(message)
+
+    def message(self) -> str:
+        return self._message.text()
+
+    def _ask_to_print(self) -> None:
+        if self._shown is not None:
+            self.print_requested.emit(self._shown)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -226,7 +251,11 @@ class SlipScreen(QWidget):
 
     def _retranslate(self) -> None:
         self._heading.setText(self.tr("Credentials slip"))
-        self._hint.setText(self.tr("Give these to the participant. The PIN is shown only now."))
+        self._hint.setText(
+            self.tr(
+                "Give these to the participant, printed or written down. The PIN is shown only now."
+            )
+        )
         names = (
             self.tr("Access code"),
             self.tr("Temporary PIN"),
@@ -236,6 +265,9 @@ class SlipScreen(QWidget):
         for label, value, name in zip(self._labels, self._values, names, strict=True):
             label.setText(name)
             value.setAccessibleName(name)
+        self._message.setAccessibleName(self.tr("Print result"))
+        self._print.setText(self.tr("Print"))
+        self._print.setAccessibleName(self.tr("Print"))
         self._done.setText(self.tr("Done"))
         self._done.setAccessibleName(self.tr("Done"))
 

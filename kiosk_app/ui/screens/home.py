@@ -1,7 +1,10 @@
-"""Home: the participant's programme(s), progress per module, time left, one big Continue."""
+"""Home: the participant's programme(s), progress per module, time left, one big Continue,
+and what the officer said about their reflections and letters (with a way back to rewrite)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -24,11 +27,31 @@ if TYPE_CHECKING:  # the core (SQLAlchemy) is not imported before the first scre
     from kiosk_app.core.home import EnrolmentSummary
 
 
+def _fill(template: str, *values: str) -> str:
+    """Put values in for %1, %2... in one pass, so a value holding "%2" stays as written."""
+
+    def value(found: re.Match[str]) -> str:
+        index = int(found.group(1)) - 1
+        return values[index] if 0 <= index < len(values) else found.group(0)
+
+    return re.sub(r"%(\d)", value, template)
+
+
 @dataclass(frozen=True, slots=True)
 class ModuleProgress:
     title: str
     percent: int
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    """An officer's verdict on one reflection or letter; a returned one asks for a rewrite."""
+
+    step_id: str
+    step_title: str
+    returned: bool
+    comment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +66,11 @@ class ProgrammeCard:
     days_left: int  # negative when overdue
     modules: tuple[ModuleProgress, ...]
     completion_reference: str | None = None
+    reviews: tuple[ReviewLine, ...] = ()
+
+    @property
+    def returned(self) -> tuple[ReviewLine, ...]:
+        return tuple(r for r in self.reviews if r.returned)
 
     @classmethod
     def from_summary(cls, summary: EnrolmentSummary, *, today: date) -> ProgrammeCard:
@@ -55,13 +83,24 @@ class ProgrammeCard:
             days_left=(summary.due_date - today).days,
             modules=tuple(ModuleProgress(m.title, m.percent, m.complete) for m in summary.modules),
             completion_reference=summary.completion_reference,
+            reviews=tuple(
+                ReviewLine(r.step_id, r.step_title, r.needs_rewriting, r.comment)
+                for r in summary.reviews
+            ),
         )
 
 
 class _Card(QFrame):
-    """One programme: title, time left, a bar per module; texts come translated."""
+    """One programme: title, time left, the officer's verdicts, a bar per module; texts come
+    translated. Each returned piece has its own button back to that step."""
 
-    def __init__(self, card: ProgrammeCard, texts: dict[str, str]) -> None:
+    def __init__(
+        self,
+        card: ProgrammeCard,
+        texts: dict[str, str],
+        reviews: list[tuple[ReviewLine, str, str, str]],
+        rewrite: Callable[[str], None],
+    ) -> None:
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = label("title")
@@ -76,6 +115,16 @@ class _Card(QFrame):
             note = label()
             note.setText(texts["note"])
             layout.addWidget(note)
+        for review, said, action, action_name in reviews:
+            line = label("message" if review.returned else "hint")
+            line.setText(said)
+            layout.addWidget(line)
+            if review.returned:
+                again = button()
+                again.setText(action)
+                again.setAccessibleName(action_name)
+                again.clicked.connect(lambda _=False, step=review.step_id: rewrite(step))
+                layout.addWidget(again, 0, Qt.AlignmentFlag.AlignLeft)
         grid = QGridLayout()
         grid.setHorizontalSpacing(20)
         grid.setColumnStretch(0, 2)
@@ -97,13 +146,17 @@ class _Card(QFrame):
 
 
 class HomeScreen(QWidget):
-    """Emits `continue_requested(enrolment_id)` and `break_requested`.
+    """Emits `continue_requested(enrolment_id)`, `rewrite_requested(enrolment_id, step_id)`
+    and `break_requested`.
 
     Cards show in the order given; Continue resumes the first one that is on this kiosk
     and not finished (the core's player resumes exactly where the participant stopped).
+    A reflection or letter the officer returned shows their comment, with a button that
+    opens that step to rewrite it.
     """
 
     continue_requested = Signal(str)
+    rewrite_requested = Signal(str, str)
     break_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -180,10 +233,26 @@ class HomeScreen(QWidget):
         done = self.tr("Done ✓")
         for card in self._cards:
             texts = {"due": self._due_text(card), "note": self._note(card), "done": done}
-            column.addWidget(_Card(card, texts))
+            reviews = [self._review_texts(r) for r in card.reviews]
+            column.addWidget(_Card(card, texts, reviews, self._rewriter(card.enrolment_id)))
         column.addStretch(1)
         self._scroll.setWidget(holder)  # deletes the previous cards at once
         self._retranslate()
+
+    def _review_texts(self, review: ReviewLine) -> tuple[ReviewLine, str, str, str]:
+        """(the review, what it says, the button's text, the button's accessible name)."""
+        title = review.step_title
+        if not review.returned:
+            said = self.tr("Your officer has read and accepted %1.").replace("%1", title)
+            return review, said, "", ""
+        said = _fill(
+            self.tr("Your officer asked you to look again at %1: %2"), title, review.comment
+        )
+        name = self.tr("look again at %1").replace("%1", title)
+        return review, said, self.tr("Look again at %1").replace("%1", title), name
+
+    def _rewriter(self, enrolment_id: str) -> Callable[[str], None]:
+        return lambda step_id: self.rewrite_requested.emit(enrolment_id, step_id)
 
     def _on_continue(self) -> None:
         target = self.next_enrolment_id()
@@ -204,7 +273,7 @@ class HomeScreen(QWidget):
         self._continue.setEnabled(self.next_enrolment_id() is not None)
         if not self._cards:
             empty = self.tr("You have nothing to do here right now.")
-        elif all(c.complete for c in self._cards):
+        elif all(c.complete and not c.returned for c in self._cards):
             empty = self.tr("You have finished. Well done!")
         else:
             empty = ""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QPalette
-from PySide6.QtMultimedia import QMediaDevices
+
+# Imported at collection: loading QtMultimedia warns about a missing PipeWire, which must not
+# be blamed on the first test that plays sound.
+from PySide6.QtMultimedia import QMediaDevices  # noqa: F401
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -75,51 +75,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def null_audio_sink(qapp: QApplication, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private PulseAudio server whose one sink discards sound: a real audio device.
-
-    A headless box has no sound card, and QtMultimedia then warns "No audio device
-    detected" and plays against no sink at all. Against this server it plays as on a
-    kiosk. QtMultimedia connects once per process, so this runs before any UI test and
-    connects it at once; the server leaves by itself a minute after that connection ends.
-    """
-    daemon = shutil.which("pulseaudio")
-    if daemon is None:
-        pytest.fail(
-            "`pulseaudio` is not installed; run `make deps` as root "
-            "(it installs the Debian package `pulseaudio`)",
-            pytrace=False,
-        )
-    home = tmp_path_factory.mktemp("pulse")
-    socket = home / "native"
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "XDG_RUNTIME_DIR": str(home)}
-    # --daemonize returns once the server is ready, so nothing here waits or polls.
-    subprocess.run(
-        [
-            daemon,
-            *("--daemonize=yes", "--use-pid-file=yes", "--system=no", "-n"),
-            *("--exit-idle-time=60", "--realtime=no", "--high-priority=no"),
-            f"--log-target=file:{home / 'pulseaudio.log'}",
-            "--load=module-null-sink sink_name=kiosk_tests",
-            f"--load=module-native-protocol-unix auth-anonymous=1 socket={socket}",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    previous = os.environ.get("PULSE_SERVER")
-    os.environ["PULSE_SERVER"] = f"unix:{socket}"
-    try:
-        outputs = [device.description() for device in QMediaDevices.audioOutputs()]
-        assert outputs, f"QtMultimedia found no audio output on {socket}"
-        yield os.environ["PULSE_SERVER"]
-    finally:
-        if previous is None:
-            os.environ.pop("PULSE_SERVER", None)
-        else:
-            os.environ["PULSE_SERVER"] = previous
-        # The server goes by itself once this process, its one client, has gone: stopping it
-        # sooner would make QtMultimedia complain while pytest finishes.
+def null_audio_sink(null_audio_sink: str) -> str:
+    """Every UI test plays against the private PulseAudio server (tests/conftest.py)."""
+    return null_audio_sink
 
 
 @pytest.fixture
