@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk_app.core.clock import Clock
@@ -14,15 +17,16 @@ from kiosk_app.core.library import PackLibrary
 from kiosk_app.core.officer import OfficerService
 from kiosk_app.core.officer_auth import OfficerLoginService
 from kiosk_app.core.officer_lookup import ParticipantLookup
+from kiosk_app.core.session import KioskSession
 from kiosk_app.store.db import Store
 from kiosk_app.sync.engine import SyncEngine
-from kiosk_app.ui.kiosk_window import KioskWindow
+from kiosk_app.ui.kiosk_window import KioskWindow, add_participant_screens
 from kiosk_app.ui.officer.presenter import OfficerPresenter, OfficerScreens, add_officer_screens
 from kiosk_app.ui.officer.printing import PrinterChoice, ask_for_printer
 from kiosk_app.ui.officer.progress import DownloadRelay
 from kiosk_app.ui.presenter import KioskPresenter
 from kiosk_app.ui.tasks import TaskRunner
-from tests.support.kiosk import FAST_HASHER
+from tests.support.kiosk import FAST_HASHER, OFFICER_PASSWORD
 
 
 @dataclass
@@ -71,6 +75,64 @@ def attach_console(
     return Console(presenter, screens, runner, quits)
 
 
+class OpenKiosk(Protocol):
+    """What a kiosk window needs of an open kiosk (the app's services or a sync test's kiosk)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def library(self) -> PackLibrary: ...
+    @property
+    def session(self) -> KioskSession: ...
+
+
+@contextmanager
+def console_window(
+    qtbot: QtBot,
+    app: QApplication,
+    kiosk: OpenKiosk,
+    *,
+    engine: SyncEngine | None = None,
+    downloads: DownloadRelay | None = None,
+) -> Iterator[OfficerAtKiosk]:
+    """A plain kiosk window (no translations, no speech) over `kiosk`, shown at the welcome
+    screen with the officer console attached; at the end its work is waited for and whoever
+    is signed in is signed out."""
+    window = KioskWindow(app)
+    qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
+    runner = TaskRunner()
+    presenter = KioskPresenter(
+        window=window,
+        screens=add_participant_screens(window),
+        session=kiosk.session,
+        library=kiosk.library,
+        clock=kiosk.clock,
+        runner=runner,
+    )
+    console = attach_console(
+        window,
+        presenter,
+        store=kiosk.store,
+        clock=kiosk.clock,
+        engine=engine,
+        library=kiosk.library,
+        downloads=downloads,
+    )
+    window.resize(1280, 800)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    presenter.start()
+    try:
+        yield OfficerAtKiosk(qtbot, window, console)
+    finally:
+        console.runner.wait()
+        runner.wait()
+        presenter.shutdown()
+
+
 class OfficerAtKiosk:
     """Keyboard and taps, as an officer would; waits for background work, never sleeps."""
 
@@ -115,4 +177,20 @@ class OfficerAtKiosk:
         self.type_into("Username", username)
         self.type_into("Password", password)
         QTest.keyClick(self.field("Password"), Qt.Key.Key_Return)
+        self.settle()
+
+    def open_console(self, username: str = "olive", password: str = OFFICER_PASSWORD) -> None:
+        """Ctrl+Alt+O and sign in (as Olive, whom the test kiosks know): the console shows."""
+        self.press_open_keys()
+        self.sign_in(username, password)
+        assert self.window.current_screen() == "console"
+
+    def register_participant(self, first_name: str, force_reference: str) -> None:
+        """From the console: the registration form, filled in and sent."""
+        self.tap("Register a participant")
+        self.settle()
+        assert self.window.current_screen() == "register"
+        self.type_into("First name", first_name)
+        self.type_into("Force reference", force_reference)
+        self.tap("Register")
         self.settle()

@@ -9,14 +9,11 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from kiosk_app.ui.kiosk_window import KioskWindow, add_participant_screens
-from kiosk_app.ui.presenter import KioskPresenter
-from kiosk_app.ui.tasks import TaskRunner
 from sync_server import models
 from sync_server.services import admin
 from tests.support.kiosk import OFFICER_PASSWORD
 from tests.support.live_server import LiveServer
-from tests.support.officer_ui import OfficerAtKiosk, attach_console
+from tests.support.officer_ui import OfficerAtKiosk, console_window
 from tests.support.world import World
 from tests.sync.kiosks import Kiosk
 
@@ -44,38 +41,14 @@ def enrolled(server: LiveServer, world: World, make_kiosk: Callable[..., Kiosk])
 
 @pytest.fixture
 def officer(qtbot: QtBot, qapp: QApplication, enrolled: Kiosk) -> Iterator[OfficerAtKiosk]:
-    window = KioskWindow(qapp)
-    qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
-    runner = TaskRunner()
-    presenter = KioskPresenter(
-        window=window,
-        screens=add_participant_screens(window),
-        session=enrolled.session,
-        library=enrolled.library,
-        clock=enrolled.clock,
-        runner=runner,
-    )
-    console = attach_console(
-        window, presenter, store=enrolled.store, clock=enrolled.clock, engine=enrolled.engine
-    )
-    window.resize(1280, 800)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    presenter.start()
-    yield OfficerAtKiosk(qtbot, window, console)
-    console.runner.wait()
-    runner.wait()
-    presenter.shutdown()
+    with console_window(qtbot, qapp, enrolled, engine=enrolled.engine) as at_kiosk:
+        yield at_kiosk
 
 
 def test_sync_now_runs_a_sync_and_shows_the_result(
     officer: OfficerAtKiosk, enrolled: Kiosk
 ) -> None:
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)  # the credential the enrolment pulled
-    officer.settle()
-    assert officer.window.current_screen() == "console"
+    officer.open_console()  # as Olive, whose credential the enrolment pulled
     console = officer.console.screens.console
     assert console.status()["Last successful sync"] != "Never"
     enrolled.clock.advance(60)

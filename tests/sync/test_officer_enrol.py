@@ -19,15 +19,12 @@ from pytestqt.qtbot import QtBot
 from kiosk_app.core.download_meter import DownloadMeter, TransferProgress
 from kiosk_app.store import repos
 from kiosk_app.sync.engine import SyncEngine
-from kiosk_app.ui.kiosk_window import KioskWindow, add_participant_screens
 from kiosk_app.ui.officer.progress import DownloadRelay
-from kiosk_app.ui.presenter import KioskPresenter
-from kiosk_app.ui.tasks import TaskRunner
 from sync_server import models
 from sync_server.services import admin
 from tests.support.kiosk import OFFICER_PASSWORD
 from tests.support.live_server import LiveServer, listening_socket
-from tests.support.officer_ui import OfficerAtKiosk, attach_console
+from tests.support.officer_ui import OfficerAtKiosk, console_window
 from tests.support.world import PROGRAMME_ID, World
 from tests.sync.kiosks import QUICK_RETRY, Kiosk
 
@@ -69,44 +66,16 @@ def blank(
             now=datetime.now(UTC),
         )
     kiosk = make_kiosk()
-    window = KioskWindow(qapp)
-    qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
-    runner = TaskRunner()
-    presenter = KioskPresenter(
-        window=window,
-        screens=add_participant_screens(window),
-        session=kiosk.session,
-        library=kiosk.library,
-        clock=kiosk.clock,
-        runner=runner,
-    )
     downloads = DownloadRelay(DownloadMeter(now=Stepping()))
     seen: list[TransferProgress] = []
     downloads.progress.connect(seen.append)
     engine = SyncEngine(
         store=kiosk.store, clock=kiosk.clock, retry=QUICK_RETRY, progress=downloads.report
     )
-    console = attach_console(
-        window,
-        presenter,
-        store=kiosk.store,
-        clock=kiosk.clock,
-        engine=engine,
-        library=kiosk.library,
-        downloads=downloads,
-    )
-    window.resize(1280, 800)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    presenter.start()
-    console.presenter.start()
-    officer = OfficerAtKiosk(qtbot, window, console)
-    officer.settle()
-    yield BlankKiosk(officer, kiosk, seen)
-    console.runner.wait()
-    runner.wait()
-    presenter.shutdown()
+    with console_window(qtbot, qapp, kiosk, engine=engine, downloads=downloads) as officer:
+        officer.console.presenter.start()
+        officer.settle()
+        yield BlankKiosk(officer, kiosk, seen)
 
 
 def _enrol(officer: OfficerAtKiosk, server_url: str, code: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -96,6 +97,31 @@ def register(kiosk: Kiosk) -> Credentials:
     )
 
 
+@contextmanager
+def first_sync_held(qtbot: QtBot, proxy: FaultProxy, driver: SyncDriver) -> Iterator[None]:
+    """Asks `driver` for a sync and holds it on the wire (the proxy holds its next
+    connection) until the block ends; later connections go through."""
+    release = threading.Event()
+    first = proxy.connections
+    proxy.plan = lambda n: Fault(hold=release) if n == first else Fault()
+    try:
+        driver.request()
+        # request() came back at once and the event loop runs (waitUntil) while the sync
+        # waits on the network: the GUI thread is never the one waiting.
+        qtbot.waitUntil(proxy.holding.is_set, timeout=10_000)
+        yield
+    finally:
+        release.set()
+
+
+def wait_on_another_thread(driver: SyncDriver) -> tuple[threading.Thread, list[SyncResult]]:
+    """A caller that waits for a sync on a thread of its own; its answer lands in the list."""
+    answers: list[SyncResult] = []
+    waiter = threading.Thread(target=lambda: answers.append(driver.run_and_wait()))
+    waiter.start()
+    return waiter, answers
+
+
 def state_of(kiosk: Kiosk) -> tuple[int, datetime | None]:
     with kiosk.store.unit() as s:
         state = repos.sync_state(s)
@@ -165,23 +191,14 @@ def test_a_kiosk_that_never_synced_syncs_as_soon_as_it_starts(
 def test_asking_again_while_a_sync_runs_adds_one_run_however_often_asked(
     qtbot: QtBot, kiosk: Kiosk, proxy: FaultProxy, drivers: MakeDriver
 ) -> None:
-    release = threading.Event()
-    first = proxy.connections
-    proxy.plan = lambda n: Fault(hold=release) if n == first else Fault()
     driver = drivers(kiosk)
     starts, results = starts_of(driver), results_of(driver)
-    try:
-        driver.request()
-        # request() came back at once and the event loop runs (waitUntil) while the sync
-        # waits on the network: the GUI thread is never the one waiting.
-        qtbot.waitUntil(proxy.holding.is_set, timeout=10_000)
+    with first_sync_held(qtbot, proxy, driver):
         assert driver.running
         driver.request()
         driver.request(force=True)
         driver.request()
         assert starts == [True]
-    finally:
-        release.set()
     qtbot.waitUntil(lambda: len(results) == 2, timeout=20_000)
     with qtbot.assertNotEmitted(driver.started, wait=300):
         pass
@@ -198,20 +215,11 @@ def test_run_and_wait_refuses_the_gui_thread(kiosk: Kiosk, drivers: MakeDriver) 
 def test_a_caller_waiting_on_another_thread_gets_a_run_that_began_after_it_asked(
     qtbot: QtBot, kiosk: Kiosk, proxy: FaultProxy, drivers: MakeDriver
 ) -> None:
-    release = threading.Event()
-    first = proxy.connections
-    proxy.plan = lambda n: Fault(hold=release) if n == first else Fault()
     driver = drivers(kiosk)
     starts = starts_of(driver)
-    answers: list[SyncResult] = []
-    try:
-        driver.request()
-        qtbot.waitUntil(proxy.holding.is_set, timeout=10_000)
+    with first_sync_held(qtbot, proxy, driver):
         register(kiosk)  # made while the first run is on the wire: only a later run sends it
-        waiter = threading.Thread(target=lambda: answers.append(driver.run_and_wait()))
-        waiter.start()
-    finally:
-        release.set()
+        waiter, answers = wait_on_another_thread(driver)
     qtbot.waitUntil(lambda: bool(answers), timeout=20_000)
     waiter.join(10)
     assert answers[0].outcome is Outcome.SYNCED
@@ -222,20 +230,11 @@ def test_a_caller_waiting_on_another_thread_gets_a_run_that_began_after_it_asked
 def test_stopping_releases_a_waiting_caller_and_waits_for_the_run_in_flight(
     qtbot: QtBot, kiosk: Kiosk, proxy: FaultProxy, drivers: MakeDriver
 ) -> None:
-    release = threading.Event()
-    first = proxy.connections
-    proxy.plan = lambda n: Fault(hold=release) if n == first else Fault()
     driver = drivers(kiosk)
     starts = starts_of(driver)
-    answers: list[SyncResult] = []
-    try:
-        driver.request()
-        qtbot.waitUntil(proxy.holding.is_set, timeout=10_000)
-        waiter = threading.Thread(target=lambda: answers.append(driver.run_and_wait()))
-        waiter.start()
+    with first_sync_held(qtbot, proxy, driver):
+        waiter, answers = wait_on_another_thread(driver)
         qtbot.waitUntil(lambda: waiter.is_alive())
-    finally:
-        release.set()
     driver.stop()
     waiter.join(10)
     assert not waiter.is_alive()
@@ -381,10 +380,7 @@ def test_sync_now_in_the_officer_console_runs_through_the_driver(
     kiosk = open_window("kiosk", enrol_at=(server.url, world.code()))
     starts = starts_of(kiosk.driver)
     officer = kiosk.officer()
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)
-    officer.settle()
-    assert officer.window.current_screen() == "console"
+    officer.open_console()
     before = len(kiosk.synced)  # opening the console signed nobody out: no sync yet
     officer.tap("Sync now")
     officer.settle(timeout=30_000)

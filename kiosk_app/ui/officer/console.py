@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, Signal
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QGridLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QLabel, QWidget
 
 from kiosk_app.core.download_meter import TransferProgress
+from kiosk_app.ui.officer.common import RetranslatingWidget, heading, name_buttons, page
 from kiosk_app.ui.officer.progress import DownloadView
+from kiosk_app.ui.steps.common import button, label
 
 
-def _button(primary: bool = False) -> QPushButton:
-    button = QPushButton()
-    button.setAutoDefault(True)
-    if primary:
-        button.setProperty("role", "primary")
-    return button
-
-
-class ConsoleScreen(QWidget):
+class ConsoleScreen(RetranslatingWidget):
     sync_requested = Signal()
     register_requested = Signal()
     find_requested = Signal()
@@ -36,19 +23,17 @@ class ConsoleScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
+        self._heading = heading()
         self._status_heading = QLabel()
         self._status = QFormLayout()
-        self._message = QLabel()
-        self._message.setWordWrap(True)
-        self._sync = _button(primary=True)
-        self._register = _button()
-        self._find = _button()
-        self._enrol = _button()
+        self._message = label()
+        self._sync = button("primary")
+        self._register = button()
+        self._find = button()
+        self._enrol = button()
         self._enrol.setVisible(False)  # until the status says this kiosk is not enrolled
-        self._lock = _button()
-        self._exit = _button()
+        self._lock = button()
+        self._exit = button()
         self._downloads = DownloadView()
         self._sync.clicked.connect(self.sync_requested)
         self._register.clicked.connect(self.register_requested)
@@ -59,18 +44,19 @@ class ConsoleScreen(QWidget):
 
         actions = QGridLayout()
         buttons = (self._sync, self._register, self._find, self._enrol, self._lock, self._exit)
-        for index, button in enumerate(buttons):
-            actions.addWidget(button, index // 2, index % 2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 32, 60, 32)
-        layout.setSpacing(16)
-        layout.addWidget(self._heading)
-        layout.addWidget(self._status_heading)
-        layout.addLayout(self._status)
-        layout.addWidget(self._downloads)
-        layout.addWidget(self._message)
-        layout.addLayout(actions)
-        layout.addStretch(1)
+        for index, action in enumerate(buttons):
+            actions.addWidget(action, index // 2, index % 2)
+        page(
+            self,
+            self._heading,
+            self._status_heading,
+            self._status,
+            self._downloads,
+            self._message,
+            actions,
+            spacing=16,
+            space_below=True,
+        )
         self.setFocusProxy(self._sync)
         self._officer_name = ""
         self._retranslate()
@@ -83,15 +69,15 @@ class ConsoleScreen(QWidget):
         """Label and value pairs, in plain words (made by the presenter)."""
         while self._status.rowCount():
             self._status.removeRow(0)
-        for label, value in rows:
+        for name, value in rows:
             shown = QLabel(value)
             shown.setWordWrap(True)
-            shown.setAccessibleName(label)
-            self._status.addRow(QLabel(label), shown)
+            shown.setAccessibleName(name)
+            self._status.addRow(QLabel(name), shown)
 
     def status(self) -> dict[str, str]:
         """What the status shows, by label (as a screen reader reads it)."""
-        return {label.accessibleName(): label.text() for label in self._status_values()}
+        return {value.accessibleName(): value.text() for value in self._status_values()}
 
     def set_syncing(self, syncing: bool) -> None:
         self._sync.setEnabled(not syncing)
@@ -123,11 +109,6 @@ class ConsoleScreen(QWidget):
                 found.append(widget)
         return found
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
-
     def _retranslate(self) -> None:
         if self._officer_name:
             self._heading.setText(self.tr("Officer console: %1").replace("%1", self._officer_name))
@@ -135,13 +116,11 @@ class ConsoleScreen(QWidget):
             self._heading.setText(self.tr("Officer console"))
         self._status_heading.setText(self.tr("Device status"))
         self._message.setAccessibleName(self.tr("Result"))
-        for button, text in (
+        name_buttons(
             (self._sync, self.tr("Sync now")),
             (self._register, self.tr("Register a participant")),
             (self._find, self.tr("Find a participant")),
             (self._enrol, self.tr("Enrol this device")),
             (self._lock, self.tr("Lock")),
             (self._exit, self.tr("Exit kiosk")),
-        ):
-            button.setText(text)
-            button.setAccessibleName(text)
+        )

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from kiosk_app.core.download_meter import TransferProgress
+from kiosk_app.ui.officer.common import (
+    RetranslatingWidget,
+    button_row,
+    field_form,
+    heading,
+    name_buttons,
+    page,
+)
 from kiosk_app.ui.officer.progress import DownloadView
+from kiosk_app.ui.steps.common import button, label
 
 
 class EnrolField(StrEnum):
@@ -26,25 +27,15 @@ class EnrolField(StrEnum):
     CODE = "code"
 
 
-def _button(primary: bool = False) -> QPushButton:
-    button = QPushButton()
-    button.setAutoDefault(True)
-    if primary:
-        button.setProperty("role", "primary")
-    return button
-
-
-class EnrolScreen(QWidget):
+class EnrolScreen(RetranslatingWidget):
     enrol_requested = Signal(str, str)  # server address, enrolment code
     cancelled = Signal()
     finished = Signal()  # enrolled; the officer carries on
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
-        self._hint = QLabel()
-        self._hint.setWordWrap(True)
+        self._heading = heading()
+        self._hint = label()
         self._server_label = QLabel()
         self._server = QLineEdit()
         self._server.setMaxLength(2048)
@@ -52,17 +43,12 @@ class EnrolScreen(QWidget):
         self._code_label = QLabel()
         self._code = QLineEdit()
         self._code.setMaxLength(40)
-        self._server_label.setBuddy(self._server)
-        self._code_label.setBuddy(self._code)
         self._downloads = DownloadView()
-        self._status = QLabel()
-        self._status.setWordWrap(True)
-        self._error = QLabel()
-        self._error.setProperty("role", "error")
-        self._error.setWordWrap(True)
-        self._cancel = _button()
-        self._enrol = _button(primary=True)
-        self._continue = _button(primary=True)
+        self._status = label()
+        self._error = label("error")
+        self._cancel = button()
+        self._enrol = button("primary")
+        self._continue = button("primary")
         self._continue.setVisible(False)
         self._server.returnPressed.connect(self._code.setFocus)
         self._code.returnPressed.connect(self._submit)
@@ -70,25 +56,18 @@ class EnrolScreen(QWidget):
         self._cancel.clicked.connect(self.cancelled)
         self._continue.clicked.connect(self.finished)
 
-        form = QFormLayout()
-        form.addRow(self._server_label, self._server)
-        form.addRow(self._code_label, self._code)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._cancel)
-        buttons.addStretch(1)
-        buttons.addWidget(self._enrol)
-        buttons.addWidget(self._continue)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 32, 60, 32)
-        layout.setSpacing(16)
-        layout.addWidget(self._heading)
-        layout.addWidget(self._hint)
-        layout.addLayout(form)
-        layout.addWidget(self._downloads)
-        layout.addWidget(self._status)
-        layout.addWidget(self._error)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
+        page(
+            self,
+            self._heading,
+            self._hint,
+            field_form((self._server_label, self._server), (self._code_label, self._code)),
+            self._downloads,
+            self._status,
+            self._error,
+            button_row([self._cancel], [self._enrol, self._continue]),
+            spacing=16,
+            space_below=True,
+        )
         self.setFocusProxy(self._server)
         self._retranslate()
 
@@ -151,11 +130,6 @@ class EnrolScreen(QWidget):
         if self._enrol.isEnabled() and self._enrol.isVisible():
             self.enrol_requested.emit(self._server.text(), self._code.text())
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
-
     def _retranslate(self) -> None:
         self._heading.setText(self.tr("Enrol this device"))
         self._hint.setText(
@@ -171,10 +145,8 @@ class EnrolScreen(QWidget):
         self._code.setPlaceholderText(self.tr("for example ABCD-EFGH-JKMN"))
         self._status.setAccessibleName(self.tr("Enrolment progress"))
         self._error.setAccessibleName(self.tr("Enrolment problem"))
-        for button, text in (
+        name_buttons(
             (self._cancel, self.tr("Cancel")),
             (self._enrol, self.tr("Enrol")),
             (self._continue, self.tr("Continue")),
-        ):
-            button.setText(text)
-            button.setAccessibleName(text)
+        )

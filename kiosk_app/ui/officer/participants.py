@@ -5,30 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, Qt, Signal, SignalInstance
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
+from kiosk_app.ui.officer.common import (
+    RetranslatingWidget,
+    button_row,
+    heading,
+    name_buttons,
+    name_fields,
+    page,
+    value_form,
+)
+from kiosk_app.ui.steps.common import button, label
+
 _ID = Qt.ItemDataRole.UserRole
-
-
-def _button(primary: bool = False) -> QPushButton:
-    button = QPushButton()
-    button.setAutoDefault(True)
-    if primary:
-        button.setProperty("role", "primary")
-    return button
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,26 +57,24 @@ class ParticipantView:
     programmes: tuple[ProgressRow, ...]
 
 
-class FindParticipantScreen(QWidget):
+class FindParticipantScreen(RetranslatingWidget):
     search_requested = Signal(str)
     open_requested = Signal(str)  # participant id
     back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
+        self._heading = heading()
         self._query_label = QLabel()
         self._query = QLineEdit()
         self._query.setMaxLength(60)
         self._query_label.setBuddy(self._query)
-        self._search = _button()
+        self._search = button()
         self._results = QListWidget()
         self._results.setAlternatingRowColors(True)
-        self._summary = QLabel()
-        self._summary.setWordWrap(True)
-        self._back = _button()
-        self._open = _button(primary=True)
+        self._summary = label()
+        self._back = button()
+        self._open = button("primary")
         self._query.returnPressed.connect(self._ask)
         self._search.clicked.connect(self._ask)
         self._results.itemActivated.connect(self._open_item)
@@ -88,18 +86,15 @@ class FindParticipantScreen(QWidget):
         search.addWidget(self._query_label)
         search.addWidget(self._query, 1)
         search.addWidget(self._search)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._back)
-        buttons.addStretch(1)
-        buttons.addWidget(self._open)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 32, 60, 32)
-        layout.setSpacing(16)
-        layout.addWidget(self._heading)
-        layout.addLayout(search)
-        layout.addWidget(self._summary)
-        layout.addWidget(self._results, 1)
-        layout.addLayout(buttons)
+        page(
+            self,
+            self._heading,
+            search,
+            self._summary,
+            (self._results, 1),
+            button_row([self._back], [self._open]),
+            spacing=16,
+        )
         self.setFocusProxy(self._query)
         self._update_open()
         self._retranslate()
@@ -147,70 +142,52 @@ class FindParticipantScreen(QWidget):
     def _update_open(self, busy: bool = False) -> None:
         self._open.setEnabled(not busy and self._results.currentItem() is not None)
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
-
     def _retranslate(self) -> None:
         self._heading.setText(self.tr("Find a participant"))
         self._query_label.setText(self.tr("&Access code or first name"))
         self._query.setAccessibleName(self.tr("Access code or first name"))
         self._results.setAccessibleName(self.tr("Participants found"))
         self._summary.setAccessibleName(self.tr("Search result"))
-        for button, text in (
+        name_buttons(
             (self._search, self.tr("Search")),
             (self._back, self.tr("Back")),
             (self._open, self.tr("Open")),
-        ):
-            button.setText(text)
-            button.setAccessibleName(text)
+        )
 
 
-class ParticipantScreen(QWidget):
+class ParticipantScreen(RetranslatingWidget):
     reset_requested = Signal(str)  # participant id
     unlock_requested = Signal(str)
     back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
-        self._form = QFormLayout()
+        self._heading = heading()
         self._labels = [QLabel(), QLabel()]
         self._code = QLabel()
-        self._sign_in = QLabel()
-        self._sign_in.setWordWrap(True)
-        for label, value in zip(self._labels, (self._code, self._sign_in), strict=True):
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
-            self._form.addRow(label, value)
+        self._sign_in = label()
         self._progress_label = QLabel()
         self._progress = QTreeWidget()
         self._progress.setHeaderHidden(True)
         self._progress_label.setBuddy(self._progress)
-        self._message = QLabel()
-        self._message.setWordWrap(True)
-        self._back = _button()
-        self._unlock = _button()
-        self._reset = _button(primary=True)
+        self._message = label()
+        self._back = button()
+        self._unlock = button()
+        self._reset = button("primary")
         self._back.clicked.connect(self.back_requested)
         self._unlock.clicked.connect(lambda: self._ask(self.unlock_requested))
         self._reset.clicked.connect(lambda: self._ask(self.reset_requested))
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._back)
-        buttons.addStretch(1)
-        buttons.addWidget(self._unlock)
-        buttons.addWidget(self._reset)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 32, 60, 32)
-        layout.setSpacing(12)
-        layout.addWidget(self._heading)
-        layout.addLayout(self._form)
-        layout.addWidget(self._progress_label)
-        layout.addWidget(self._progress, 1)
-        layout.addWidget(self._message)
-        layout.addLayout(buttons)
+        page(
+            self,
+            self._heading,
+            value_form(*zip(self._labels, self._values(), strict=True)),
+            self._progress_label,
+            (self._progress, 1),
+            self._message,
+            button_row([self._back], [self._unlock, self._reset]),
+            spacing=12,
+        )
         self.setFocusProxy(self._progress)
         self._shown: ParticipantView | None = None
         self._retranslate()
@@ -253,7 +230,7 @@ class ParticipantScreen(QWidget):
 
     def details(self) -> dict[str, str]:
         """What the record shows, by field name (as a screen reader reads it)."""
-        return {value.accessibleName(): value.text() for value in (self._code, self._sign_in)}
+        return {value.accessibleName(): value.text() for value in self._values()}
 
     def progress(self) -> list[tuple[str, list[str]]]:
         """Each programme line with its module lines."""
@@ -269,25 +246,16 @@ class ParticipantScreen(QWidget):
         if self._shown is not None:
             signal.emit(self._shown.participant_id)
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
+    def _values(self) -> tuple[QLabel, QLabel]:
+        return self._code, self._sign_in
 
     def _retranslate(self) -> None:
-        names = (self.tr("Access code"), self.tr("Sign-in"))
-        for label, value, name in zip(
-            self._labels, (self._code, self._sign_in), names, strict=True
-        ):
-            label.setText(name)
-            value.setAccessibleName(name)
+        name_fields(self._labels, self._values(), (self.tr("Access code"), self.tr("Sign-in")))
         self._progress_label.setText(self.tr("&Progress"))
         self._progress.setAccessibleName(self.tr("Progress"))
         self._message.setAccessibleName(self.tr("Result"))
-        for button, text in (
+        name_buttons(
             (self._back, self.tr("Back")),
             (self._unlock, self.tr("Unlock")),
             (self._reset, self.tr("Reset PIN")),
-        ):
-            button.setText(text)
-            button.setAccessibleName(text)
+        )

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import metadata
-from typing import Any
 
 from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -197,7 +196,7 @@ class OfficerPresenter(QObject):
                 log.info("this kiosk is not enrolled: showing enrolment")
                 self._show_enrol()
 
-        self._in_background(officer.device_setup, blank, self._task_failed)
+        self._tasks.submit(officer.device_setup, blank, self._task_failed)
 
     def open(self) -> None:
         """Sign out any participant and ask for officer credentials (or, where nobody could
@@ -215,7 +214,7 @@ class OfficerPresenter(QObject):
             if setup.console_needs_enrolment and on_sign_in:
                 self._show_enrol()
 
-        self._in_background(self._officer.device_setup, route, self._task_failed)
+        self._tasks.submit(self._officer.device_setup, route, self._task_failed)
 
     def lock(self) -> None:
         """Back to the welcome screen; the next officer signs in again."""
@@ -229,22 +228,12 @@ class OfficerPresenter(QObject):
         self._kiosk.start()
         self.closed.emit()
 
-    # -- background work ----------------------------------------------------------------------
-
-    def _in_background(
-        self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-    ) -> None:
-        self._tasks.submit(work, done, failed)
-
     # -- signing in ---------------------------------------------------------------------------
 
     def _sign_in(self, username: str, password: str) -> None:
         self._screens.sign_in.set_busy(True)
         login = self._login
-        self._in_background(
+        self._tasks.submit(
             lambda: login.attempt(username=username, password=password),
             self._signed_in_result,
             self._sign_in_failed,
@@ -282,7 +271,7 @@ class OfficerPresenter(QObject):
         def gather() -> tuple[SyncStatus, int]:
             return read_status(store, syncing=syncing), shutil.disk_usage(store.data_dir).free
 
-        self._in_background(gather, self._show_status, self._task_failed)
+        self._tasks.submit(gather, self._show_status, self._task_failed)
 
     def _show_status(self, found: tuple[SyncStatus, int]) -> None:
         status, free = found
@@ -327,7 +316,7 @@ class OfficerPresenter(QObject):
             console.set_syncing(False)
             self._task_failed(exc)
 
-        self._in_background(lambda: engine.run_once(force=True), self._synced, failed)
+        self._tasks.submit(lambda: engine.run_once(force=True), self._synced, failed)
 
     def _synced(self, result: SyncResult) -> None:
         console = self._screens.console
@@ -357,7 +346,7 @@ class OfficerPresenter(QObject):
             self._screens.register.start(programmes=programmes, due=due)
             self._window.show_screen(ScreenName.REGISTER)
 
-        self._in_background(officer.programmes, show, self._task_failed)
+        self._tasks.submit(officer.programmes, show, self._task_failed)
 
     def _register(self, form: RegistrationForm) -> None:
         screen = self._screens.register
@@ -382,7 +371,7 @@ class OfficerPresenter(QObject):
                 log.error("registration failed", exc_info=exc)
                 screen.show_error(self.tr("Something went wrong. Please try again."))
 
-        self._in_background(work, self._registered, failed)
+        self._tasks.submit(work, self._registered, failed)
 
     def _refusal(self, exc: OfficerError) -> str:
         """The service's refusal in the console's language."""

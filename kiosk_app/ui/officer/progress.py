@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QLocale, QObject, Signal
+from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from kiosk_app.core.download_meter import DownloadMeter, TransferProgress
+from kiosk_app.ui.officer.common import RetranslatingWidget
 
 _STEPS = 1000
 
@@ -35,7 +36,7 @@ def duration_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class DownloadView(QWidget):
+class DownloadView(RetranslatingWidget):
     """A progress bar and one line of details; hidden until a download reports."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -89,11 +90,6 @@ class DownloadView(QWidget):
             timing = f"{speed}, {left}"
         what = self.tr("Programme %1 version %2").replace("%1", p.pack_id)
         return f"{what.replace('%2', str(p.version))}: {size}, {timing}"
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
 
     def _retranslate(self) -> None:
         self._bar.setAccessibleName(self.tr("Download progress"))

@@ -6,19 +6,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QDate, QEvent, QLocale, Qt, Signal
+from PySide6.QtCore import QDate, QLocale, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
+
+from kiosk_app.ui.officer.common import (
+    RetranslatingWidget,
+    button_row,
+    field_form,
+    heading,
+    name_buttons,
+    name_fields,
+    page,
+    value_form,
+)
+from kiosk_app.ui.steps.common import button, label
 
 DISPOSAL_TYPES = ("community_resolution", "conditional_caution")
 
@@ -41,22 +49,13 @@ class Slip:
     deadline: str
 
 
-def _button(primary: bool = False) -> QPushButton:
-    button = QPushButton()
-    button.setAutoDefault(True)
-    if primary:
-        button.setProperty("role", "primary")
-    return button
-
-
-class RegisterScreen(QWidget):
+class RegisterScreen(RetranslatingWidget):
     submitted = Signal(RegistrationForm)
     cancelled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
+        self._heading = heading()
         self._first_name = QLineEdit()
         self._first_name.setMaxLength(60)
         self._reference = QLineEdit()
@@ -69,37 +68,20 @@ class RegisterScreen(QWidget):
         self._conditions.setTabChangesFocus(True)
         self._due = QDateEdit()
         self._due.setCalendarPopup(True)
-        self._error = QLabel()
-        self._error.setProperty("role", "error")
-        self._error.setWordWrap(True)
-        self._register = _button(primary=True)
-        self._cancel = _button()
+        self._error = label("error")
+        self._register = button("primary")
+        self._cancel = button()
         self._register.clicked.connect(self._submit)
         self._cancel.clicked.connect(self.cancelled)
 
-        self._form = QFormLayout()
         self._labels = [QLabel() for _ in range(6)]
-        fields = (
-            self._first_name,
-            self._reference,
-            self._programme,
-            self._disposal,
-            self._conditions,
-            self._due,
+        page(
+            self,
+            self._heading,
+            field_form(*zip(self._labels, self._fields(), strict=True)),
+            self._error,
+            button_row([self._cancel], [self._register]),
         )
-        for label, widget in zip(self._labels, fields, strict=True):
-            label.setBuddy(widget)
-            self._form.addRow(label, widget)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._cancel)
-        buttons.addStretch(1)
-        buttons.addWidget(self._register)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 32, 60, 32)
-        layout.addWidget(self._heading)
-        layout.addLayout(self._form)
-        layout.addWidget(self._error)
-        layout.addLayout(buttons)
         self.setFocusProxy(self._first_name)
         self._retranslate()
 
@@ -142,10 +124,15 @@ class RegisterScreen(QWidget):
             )
         )
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
+    def _fields(self) -> tuple[QWidget, ...]:
+        return (
+            self._first_name,
+            self._reference,
+            self._programme,
+            self._disposal,
+            self._conditions,
+            self._due,
+        )
 
     def _retranslate(self) -> None:
         self._heading.setText(self.tr("Register a participant"))
@@ -157,27 +144,14 @@ class RegisterScreen(QWidget):
             self.tr("Conditions"),
             self.tr("Due date"),
         )
-        fields = (
-            self._first_name,
-            self._reference,
-            self._programme,
-            self._disposal,
-            self._conditions,
-            self._due,
-        )
-        for label, widget, name in zip(self._labels, fields, names, strict=True):
-            label.setText(name)
-            widget.setAccessibleName(name)
+        name_fields(self._labels, self._fields(), names)
         self._disposal.setItemText(0, self.tr("Community resolution"))
         self._disposal.setItemText(1, self.tr("Conditional caution"))
         self._error.setAccessibleName(self.tr("Registration problem"))
-        self._register.setText(self.tr("Register"))
-        self._register.setAccessibleName(self.tr("Register"))
-        self._cancel.setText(self.tr("Cancel"))
-        self._cancel.setAccessibleName(self.tr("Cancel"))
+        name_buttons((self._register, self.tr("Register")), (self._cancel, self.tr("Cancel")))
 
 
-class SlipScreen(QWidget):
+class SlipScreen(RetranslatingWidget):
     """The participant's credentials, shown once: the PIN is kept only as a hash."""
 
     done = Signal()
@@ -185,34 +159,24 @@ class SlipScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
-        self._hint = QLabel()
-        self._hint.setWordWrap(True)
-        self._form = QFormLayout()
+        self._heading = heading()
+        self._hint = label()
         self._labels = [QLabel() for _ in range(4)]
         self._values = [QLabel() for _ in range(4)]
-        for label, value in zip(self._labels, self._values, strict=True):
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
-            self._form.addRow(label, value)
-        self._message = QLabel()
-        self._message.setWordWrap(True)
-        self._print = _button()
-        self._done = _button(primary=True)
+        self._message = label()
+        self._print = button()
+        self._done = button("primary")
         self._print.clicked.connect(self._ask_to_print)
         self._done.clicked.connect(self.done)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._print)
-        buttons.addStretch(1)
-        buttons.addWidget(self._done)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(60, 32, 60, 32)
-        layout.addWidget(self._heading)
-        layout.addWidget(self._hint)
-        layout.addLayout(self._form)
-        layout.addWidget(self._message)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
+        page(
+            self,
+            self._heading,
+            self._hint,
+            value_form(*zip(self._labels, self._values, strict=True)),
+            self._message,
+            button_row([self._print], [self._done]),
+            space_below=True,
+        )
         self.setFocusProxy(self._print)
         self._shown: Slip | None = None
         self._retranslate()
@@ -220,14 +184,14 @@ class SlipScreen(QWidget):
     def show_slip(self, slip: Slip) -> None:
         self._shown = slip
         values = (slip.access_code, slip.temporary_pin, slip.programme, slip.deadline)
-        for label, text in zip(self._values, values, strict=True):
-            label.setText(text)
+        for value, text in zip(self._values, values, strict=True):
+            value.setText(text)
         self._message.clear()
 
     def clear(self) -> None:
         self._shown = None
-        for label in self._values:
-            label.clear()
+        for value in self._values:
+            value.clear()
         self._message.clear()
 
     def slip(self) -> dict[str, str]:
@@ -244,11 +208,6 @@ class SlipScreen(QWidget):
         if self._shown is not None:
             self.print_requested.emit(self._shown)
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
-
     def _retranslate(self) -> None:
         self._heading.setText(self.tr("Credentials slip"))
         self._hint.setText(
@@ -262,14 +221,9 @@ class SlipScreen(QWidget):
             self.tr("Programme"),
             self.tr("Deadline"),
         )
-        for label, value, name in zip(self._labels, self._values, names, strict=True):
-            label.setText(name)
-            value.setAccessibleName(name)
+        name_fields(self._labels, self._values, names)
         self._message.setAccessibleName(self.tr("Print result"))
-        self._print.setText(self.tr("Print"))
-        self._print.setAccessibleName(self.tr("Print"))
-        self._done.setText(self.tr("Done"))
-        self._done.setAccessibleName(self.tr("Done"))
+        name_buttons((self._print, self.tr("Print")), (self._done, self.tr("Done")))
 
 
 def long_date(day: date) -> str:

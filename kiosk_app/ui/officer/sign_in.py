@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtWidgets import (
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
+
+from kiosk_app.ui.officer.common import (
+    RetranslatingWidget,
+    button_row,
+    field_form,
+    heading,
+    name_buttons,
+    page,
 )
+from kiosk_app.ui.steps.common import button, label
 
 
-class OfficerSignInScreen(QWidget):
+class OfficerSignInScreen(RetranslatingWidget):
     sign_in_requested = Signal(str, str)
     cancelled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._heading = QLabel()
-        self._heading.setProperty("role", "title")
+        self._heading = heading()
         self._username_label = QLabel()
         self._username = QLineEdit()
         self._username.setMaxLength(80)
@@ -29,35 +30,25 @@ class OfficerSignInScreen(QWidget):
         self._password = QLineEdit()
         self._password.setEchoMode(QLineEdit.EchoMode.Password)
         self._password.setMaxLength(1024)
-        self._username_label.setBuddy(self._username)
-        self._password_label.setBuddy(self._password)
-        self._error = QLabel()
-        self._error.setProperty("role", "error")
-        self._error.setWordWrap(True)
-        self._sign_in = QPushButton()
-        self._sign_in.setProperty("role", "primary")
-        self._sign_in.setAutoDefault(True)
-        self._cancel = QPushButton()
-        self._cancel.setAutoDefault(True)
+        self._error = label("error")
+        self._sign_in = button("primary")
+        self._cancel = button()
         self._sign_in.clicked.connect(self._submit)
         self._username.returnPressed.connect(self._password.setFocus)
         self._password.returnPressed.connect(self._submit)
         self._cancel.clicked.connect(self.cancelled)
 
-        form = QFormLayout()
-        form.addRow(self._username_label, self._username)
-        form.addRow(self._password_label, self._password)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self._cancel)
-        buttons.addStretch(1)
-        buttons.addWidget(self._sign_in)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(80, 40, 80, 40)
-        layout.addWidget(self._heading)
-        layout.addLayout(form)
-        layout.addWidget(self._error)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
+        page(
+            self,
+            self._heading,
+            field_form(
+                (self._username_label, self._username), (self._password_label, self._password)
+            ),
+            self._error,
+            button_row([self._cancel], [self._sign_in]),
+            margins=(80, 40, 80, 40),
+            space_below=True,
+        )
         self.setFocusProxy(self._username)
         self._retranslate()
 
@@ -85,11 +76,6 @@ class OfficerSignInScreen(QWidget):
         if self._sign_in.isEnabled():
             self.sign_in_requested.emit(self._username.text(), self._password.text())
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self._retranslate()
-        super().changeEvent(event)
-
     def _retranslate(self) -> None:
         self._heading.setText(self.tr("Officer sign-in"))
         self._username_label.setText(self.tr("&Username"))
@@ -97,7 +83,4 @@ class OfficerSignInScreen(QWidget):
         self._username.setAccessibleName(self.tr("Username"))
         self._password.setAccessibleName(self.tr("Password"))
         self._error.setAccessibleName(self.tr("Sign-in problem"))
-        self._sign_in.setText(self.tr("Sign in"))
-        self._sign_in.setAccessibleName(self.tr("Sign in"))
-        self._cancel.setText(self.tr("Cancel"))
-        self._cancel.setAccessibleName(self.tr("Cancel"))
+        name_buttons((self._sign_in, self.tr("Sign in")), (self._cancel, self.tr("Cancel")))

@@ -39,8 +39,13 @@ from kiosk_app.store import keys, repos
 from kiosk_app.store.models import JournalEvent
 from kiosk_app.sync.engine import SyncEngine
 from kiosk_app.sync.transport import RetryPolicy
-from kiosk_app.ui.i18n import Translations
+from kiosk_app.ui.i18n import Translations, qm_path
+from kiosk_app.ui.officer.console import ConsoleScreen
+from kiosk_app.ui.officer.participants import ParticipantScreen
+from kiosk_app.ui.officer.register import SlipScreen
 from kiosk_app.ui.screens.welcome import WelcomeScreen
+from tests.kiosk.ui.conftest import button_named
+from tests.kiosk.ui.test_i18n import compile_ts
 from tests.support.kiosk import (
     FAST_HASHER,
     OFFICER_PASSWORD,
@@ -204,15 +209,8 @@ def test_opening_the_console_signs_the_participant_out(
 
 
 def test_registering_a_participant_shows_the_credentials_slip(officer: OfficerAtKiosk) -> None:
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)
-    officer.tap("Register a participant")
-    officer.settle()
-    assert officer.window.current_screen() == "register"
-    officer.type_into("First name", "Sam")
-    officer.type_into("Force reference", "NC/2026/0042")
-    officer.tap("Register")
-    officer.settle()
+    officer.open_console()
+    officer.register_participant("Sam", "NC/2026/0042")
     assert officer.window.current_screen() == "slip"
     slip = officer.console.screens.slip.slip()
     assert slip["Access code"] == "K7Q-00001"
@@ -227,8 +225,7 @@ def test_registering_a_participant_shows_the_credentials_slip(officer: OfficerAt
 
 
 def test_a_registration_the_service_refuses_says_why(officer: OfficerAtKiosk) -> None:
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)
+    officer.open_console()
     officer.tap("Register a participant")
     officer.settle()
     officer.tap("Register")  # no name
@@ -238,9 +235,7 @@ def test_a_registration_the_service_refuses_says_why(officer: OfficerAtKiosk) ->
 
 
 def test_lock_returns_to_welcome(officer: OfficerAtKiosk) -> None:
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)
-    officer.settle()
+    officer.open_console()
     officer.tap("Lock")
     officer.settle()
     assert officer.window.current_screen() == "welcome"
@@ -248,9 +243,7 @@ def test_lock_returns_to_welcome(officer: OfficerAtKiosk) -> None:
 
 
 def test_exit_kiosk_closes_the_window(qtbot: QtBot, officer: OfficerAtKiosk) -> None:
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)
-    officer.settle()
+    officer.open_console()
     officer.tap("Exit kiosk")
     qtbot.waitUntil(lambda: not officer.window.isVisible())
     assert officer.console.quits == [True]
@@ -262,13 +255,6 @@ def test_exit_kiosk_closes_the_window(qtbot: QtBot, officer: OfficerAtKiosk) -> 
 def _journal_types(services: KioskServices) -> list[str]:
     with services.store.unit() as s:
         return list(s.scalars(select(JournalEvent.type).order_by(JournalEvent.seq)))
-
-
-def _to_console(officer: OfficerAtKiosk) -> None:
-    officer.press_open_keys()
-    officer.sign_in("olive", OFFICER_PASSWORD)
-    officer.settle()
-    assert officer.window.current_screen() == "console"
 
 
 def _open_participant(officer: OfficerAtKiosk, query: str) -> None:
@@ -290,11 +276,20 @@ def sam(services: KioskServices, sample: SamplePack, clock: ManualClock) -> Seed
     return who
 
 
+def _lock_out(services: KioskServices, who: Seeded) -> None:
+    """As five wrong PINs in a row leave a participant."""
+    with services.store.unit() as s:
+        person = repos.participant(s, who.participant_id)
+        assert person is not None
+        person.locked = True
+        person.failed_pin_attempts = 5
+
+
 def test_a_participant_is_found_by_first_name_or_access_code(
     officer: OfficerAtKiosk, services: KioskServices, sample: SamplePack, sam: Seeded
 ) -> None:
     register(services.store, programme=sample.programme, access_code="K7Q-00008", first_name="Jo")
-    _to_console(officer)
+    officer.open_console()
     officer.tap("Find a participant")
     find = officer.console.screens.find
     for query, expected in (("sa", ["Sam — K7Q-00007"]), ("00008", ["Jo — K7Q-00008"])):
@@ -312,7 +307,7 @@ def test_a_participant_is_found_by_first_name_or_access_code(
 
 
 def test_the_record_shows_progress_per_module(officer: OfficerAtKiosk, sam: Seeded) -> None:
-    _to_console(officer)
+    officer.open_console()
     _open_participant(officer, "K7Q-00007")
     record = officer.console.screens.participant
     assert record.details() == {
@@ -338,7 +333,7 @@ def test_the_record_shows_progress_per_module(officer: OfficerAtKiosk, sam: Seed
 def test_a_pin_reset_shows_a_new_pin_once_and_the_old_one_stops_working(
     officer: OfficerAtKiosk, services: KioskServices, sam: Seeded, clock: ManualClock
 ) -> None:
-    _to_console(officer)
+    officer.open_console()
     _open_participant(officer, "Sam")
     officer.tap("Reset PIN")
     officer.settle()
@@ -369,15 +364,11 @@ def test_a_pin_reset_shows_a_new_pin_once_and_the_old_one_stops_working(
 def test_a_locked_out_participant_is_unlocked(
     officer: OfficerAtKiosk, services: KioskServices, sam: Seeded
 ) -> None:
-    with services.store.unit() as s:
-        person = repos.participant(s, sam.participant_id)
-        assert person is not None
-        person.locked = True
-        person.failed_pin_attempts = 5
+    _lock_out(services, sam)
     assert services.login.attempt(access_code="K7Q-00007", pin=TEMPORARY_PIN).outcome is (
         LoginOutcome.LOCKED
     )
-    _to_console(officer)
+    officer.open_console()
     officer.tap("Find a participant")
     officer.type_into("Access code or first name", "sam")
     officer.tap("Search")
@@ -400,7 +391,7 @@ def test_a_locked_out_participant_is_unlocked(
 def test_locking_the_console_leaves_nobody_on_the_participant_screens(
     officer: OfficerAtKiosk, sam: Seeded
 ) -> None:
-    _to_console(officer)
+    officer.open_console()
     _open_participant(officer, "Sam")
     officer.press_open_keys()  # already open: nothing happens
     assert officer.window.current_screen() == "participant"
@@ -423,13 +414,8 @@ def _pdf_text(path: Path) -> str:
 def test_the_slip_prints_with_the_access_code_and_pin_but_no_name(
     officer: OfficerAtKiosk, printers: PdfPrinters
 ) -> None:
-    _to_console(officer)
-    officer.tap("Register a participant")
-    officer.settle()
-    officer.type_into("First name", "Samwise")
-    officer.type_into("Force reference", "NC/2026/0042")
-    officer.tap("Register")
-    officer.settle()
+    officer.open_console()
+    officer.register_participant("Samwise", "NC/2026/0042")
     slip = officer.console.screens.slip
     officer.tap("Print")
     assert printers.asked == 1
@@ -446,7 +432,7 @@ def test_a_cancelled_print_dialog_prints_nothing(
     officer: OfficerAtKiosk, printers: PdfPrinters, sam: Seeded
 ) -> None:
     printers.cancel = True
-    _to_console(officer)
+    officer.open_console()
     _open_participant(officer, "Sam")
     officer.tap("Reset PIN")
     officer.settle()
@@ -477,7 +463,7 @@ def _closed_port() -> int:
 def test_enrolment_problems_are_said_in_plain_words(
     officer: OfficerAtKiosk, server: str, code: str, message: str, field: str
 ) -> None:
-    _to_console(officer)
+    officer.open_console()
     assert officer.console.screens.console.status()["This kiosk"] == "Not enrolled yet"
     officer.tap("Enrol this device")
     assert officer.window.current_screen() == "enrol"
@@ -553,7 +539,7 @@ def test_an_enrolled_kiosk_does_not_offer_enrolment(
         device = repos.device(s)
         device.device_id = "7d1c0f3a-0000-4000-8000-000000000007"
         device.force_name, device.site_name = "North Constabulary", "North-Custody"
-    _to_console(officer)
+    officer.open_console()
     status = officer.console.screens.console.status()
     assert status["This kiosk"] == "North Constabulary, North-Custody"
     offered = [
@@ -587,11 +573,8 @@ def _key(officer: OfficerAtKiosk, key: Qt.Key, text: str = "") -> None:
 def test_the_participant_tools_work_with_the_keyboard_alone(
     officer: OfficerAtKiosk, services: KioskServices, sam: Seeded
 ) -> None:
-    with services.store.unit() as s:
-        person = repos.participant(s, sam.participant_id)
-        assert person is not None
-        person.locked = True
-    _to_console(officer)
+    _lock_out(services, sam)
+    officer.open_console()
     _tab_to(officer, "Find a participant")
     _key(officer, Qt.Key.Key_Space)
     assert officer.window.current_screen() == "participants"
@@ -646,3 +629,47 @@ def test_every_officer_control_has_an_accessible_name(officer: OfficerAtKiosk, s
         if isinstance(w, _CONTROLS) and not w.accessibleName() and not part_of_a_control(w)
     ]
     assert unnamed == []
+
+
+# Each screen words its strings in its own translation context (its class name).
+POLISH_TS = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="pl" sourcelanguage="en">
+<context>
+    <name>ConsoleScreen</name>
+    <message><source>Sync now</source><translation>Synchronizuj teraz</translation></message>
+</context>
+<context>
+    <name>DownloadView</name>
+    <message>
+        <source>Download progress</source><translation>Postęp pobierania</translation>
+    </message>
+</context>
+<context>
+    <name>ParticipantScreen</name>
+    <message><source>Access code</source><translation>Kod dostępu</translation></message>
+</context>
+</TS>
+"""
+
+
+def test_officer_screens_are_worded_again_when_the_language_changes(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    compile_ts(POLISH_TS, qm_path(tmp_path, "pl"))
+    console, record, slip = ConsoleScreen(), ParticipantScreen(), SlipScreen()
+    for screen in (console, record, slip):
+        qtbot.addWidget(screen)
+    translations = Translations(qapp, tmp_path)
+    try:
+        assert translations.switch_to("pl")
+        qtbot.waitUntil(lambda: "Kod dostępu" in record.details())
+        assert button_named(console, "Synchronizuj teraz").text() == "Synchronizuj teraz"
+        (bar,) = console.findChildren(QProgressBar)
+        assert bar.accessibleName() == "Postęp pobierania"
+        assert "Access code" in slip.slip()  # translated for the record only, not the slip
+        assert translations.switch_to("en")
+        qtbot.waitUntil(lambda: "Access code" in record.details())
+        assert button_named(console, "Sync now").text() == "Sync now"
+    finally:
+        translations.remove()
