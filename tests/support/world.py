@@ -8,6 +8,7 @@ from pathlib import Path
 
 from content_packs import authoring, pack, signing
 from content_packs.model import Programme
+from sync_server import models
 from sync_server.db import SessionFactory
 from sync_server.services import admin, enrolment, packs
 from sync_server.settings import Settings
@@ -38,6 +39,26 @@ class World:
                 created_by=None,
                 now=datetime.now(UTC),
                 lifetime=lifetime or self.settings.enrolment_code_lifetime,
+            )
+
+    def add_staff(
+        self,
+        username: str,
+        *,
+        password: str,
+        role: models.Role = models.Role.OFFICER,
+        force_id: str | None = "north",
+    ) -> None:
+        """A staff account on the server (kiosks of the force pull officers' credentials)."""
+        with self.sessions.begin() as s:
+            admin.create_staff(
+                s,
+                username=username,
+                display_name=username.title(),
+                role=role,
+                force_id=force_id,
+                password=password,
+                now=datetime.now(UTC),
             )
 
 

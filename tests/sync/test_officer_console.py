@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from sync_server import models
-from sync_server.services import admin
 from tests.support.kiosk import OFFICER_PASSWORD
 from tests.support.live_server import LiveServer
 from tests.support.officer_ui import OfficerAtKiosk, console_window
@@ -24,16 +21,7 @@ pytestmark = pytest.mark.qt_log_ignore(
 
 @pytest.fixture
 def enrolled(server: LiveServer, world: World, make_kiosk: Callable[..., Kiosk]) -> Kiosk:
-    with world.sessions.begin() as s:
-        admin.create_staff(
-            s,
-            username="olive",
-            display_name="Olive",
-            role=models.Role.OFFICER,
-            force_id="north",
-            password=OFFICER_PASSWORD,
-            now=datetime.now(UTC),
-        )
+    world.add_staff("olive", password=OFFICER_PASSWORD)
     kiosk = make_kiosk()
     kiosk.enrol(server.url, world.code("north-custody"))
     return kiosk

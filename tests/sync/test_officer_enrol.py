@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -20,8 +19,6 @@ from kiosk_app.core.download_meter import DownloadMeter, TransferProgress
 from kiosk_app.store import repos
 from kiosk_app.sync.engine import SyncEngine
 from kiosk_app.ui.officer.progress import DownloadRelay
-from sync_server import models
-from sync_server.services import admin
 from tests.support.kiosk import OFFICER_PASSWORD
 from tests.support.live_server import LiveServer, listening_socket
 from tests.support.officer_ui import OfficerAtKiosk, console_window
@@ -55,16 +52,7 @@ class BlankKiosk:
 def blank(
     qtbot: QtBot, qapp: QApplication, world: World, make_kiosk: Callable[..., Kiosk]
 ) -> Iterator[BlankKiosk]:
-    with world.sessions.begin() as s:
-        admin.create_staff(
-            s,
-            username="olive",
-            display_name="Olive",
-            role=models.Role.OFFICER,
-            force_id="north",
-            password=OFFICER_PASSWORD,
-            now=datetime.now(UTC),
-        )
+    world.add_staff("olive", password=OFFICER_PASSWORD)
     kiosk = make_kiosk()
     downloads = DownloadRelay(DownloadMeter(now=Stepping()))
     seen: list[TransferProgress] = []

@@ -21,16 +21,7 @@ PASSWORD = "correct horse battery"
 
 
 def _staff(world: World, username: str, role: models.Role, force_id: str | None) -> None:
-    with world.sessions.begin() as s:
-        admin.create_staff(
-            s,
-            username=username,
-            display_name=username.title(),
-            role=role,
-            force_id=force_id,
-            password=PASSWORD,
-            now=datetime.now(UTC),
-        )
+    world.add_staff(username, password=PASSWORD, role=role, force_id=force_id)
 
 
 def _officers(kiosk: Kiosk) -> dict[str, Officer]:

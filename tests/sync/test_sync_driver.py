@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,6 @@ from kiosk_app.sync.engine import Outcome, SyncResult
 from kiosk_app.sync.schedule import Backoff, SyncScheduler
 from kiosk_app.ui.sync_driver import CLOSING, NetworkWatch, SyncDriver
 from sync_server import models
-from sync_server.services import admin
 from tests.support.kiosk import FAST_HASHER, OFFICER_PASSWORD
 from tests.support.live_server import LiveServer
 from tests.support.world import PROGRAMME_ID, World
@@ -367,16 +366,7 @@ def test_a_participant_signing_out_starts_a_sync(
 def test_sync_now_in_the_officer_console_runs_through_the_driver(
     qtbot: QtBot, server: LiveServer, world: World, open_window: OpenWindow
 ) -> None:
-    with world.sessions.begin() as s:
-        admin.create_staff(
-            s,
-            username="olive",
-            display_name="Olive",
-            role=models.Role.OFFICER,
-            force_id="north",
-            password=OFFICER_PASSWORD,
-            now=datetime.now(UTC),
-        )
+    world.add_staff("olive", password=OFFICER_PASSWORD)
     kiosk = open_window("kiosk", enrol_at=(server.url, world.code()))
     starts = starts_of(kiosk.driver)
     officer = kiosk.officer()

@@ -10,7 +10,7 @@ core-services version of this journey is tests/sync/test_journey.py.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -22,7 +22,6 @@ from kiosk_app.store import repos
 from kiosk_app.store.models import JournalEvent
 from kiosk_app.sync.engine import Outcome
 from sync_server import models
-from sync_server.services import admin
 from tests.support.kiosk import OFFICER_PASSWORD, START, Seeded
 from tests.support.live_server import LiveServer
 from tests.support.walk import HEADLESS_MEDIA, Walk, current
@@ -106,16 +105,7 @@ def test_a_participant_starts_offline_at_one_kiosk_and_finishes_at_another(
     open_window: OpenWindow,
     null_audio_sink: str,
 ) -> None:
-    with world.sessions.begin() as s:
-        admin.create_staff(
-            s,
-            username="olive",
-            display_name="Olive",
-            role=models.Role.OFFICER,
-            force_id="north",
-            password=OFFICER_PASSWORD,
-            now=datetime.now(UTC),
-        )
+    world.add_staff("olive", password=OFFICER_PASSWORD)
     with FaultProxy(server.port) as network:
         first = open_window("kiosk-1", enrol_at=(network.url, world.code("north-custody")))
         # Kiosk 2 is used the next day (its own clock; the server trusts neither).
