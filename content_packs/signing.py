@@ -184,8 +184,9 @@ def _key_lines(text: str, what: str) -> tuple[str | None, str]:
 
 
 def _key_id_hex(key_id: bytes) -> str:
-    # minisign prints the key number as a little-endian 64-bit integer.
-    return f"{int.from_bytes(key_id, 'little'):016X}"
+    # minisign prints the key number as a little-endian 64-bit integer, in upper-case hex
+    # without leading zeros (printf's %PRIX64), so one key in sixteen shows 15 digits.
+    return f"{int.from_bytes(key_id, 'little'):X}"
 
 
 def _read_file_text(path: str | os.PathLike[str], error: type[SignatureError], what: str) -> str:

@@ -458,3 +458,13 @@ def test_arbitrary_input_raises_only_signature_errors(
         key.public_key.verify(data, garbage)
     with pytest.raises(SignatureError):
         PublicKey.from_str(garbage if isinstance(garbage, str) else garbage.decode("latin-1"))
+
+
+def test_key_id_is_printed_as_minisign_prints_it_without_leading_zeros() -> None:
+    # minisign writes the key number with printf's %PRIX64: no zero padding, so a key whose
+    # number starts with a zero nibble has fewer than 16 digits (one key in sixteen).
+    real = SecretKey.generate().public_key
+    key = PublicKey(key_id=bytes([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x00]), raw=real.raw)
+    assert key.key_id_hex == "7060504030201"
+    assert key.to_str().splitlines()[0] == "untrusted comment: minisign public key 7060504030201"
+    assert PublicKey.from_str(key.to_str()) == key
