@@ -73,7 +73,12 @@ class PledgeResult:
 
 
 class ProgrammePlayer:
-    """One participant working through one enrolment, on the programme of its installed pack."""
+    """One participant working through one enrolment, on the programme of its installed pack.
+
+    `shown` is a language version of `programme` to show instead (see
+    `kiosk_app.core.library.interchangeable`): `programme` is the one enrolled on, and its
+    rules judge every event, as the server's do; `self.programme` is the one on screen.
+    """
 
     def __init__(
         self,
@@ -83,10 +88,12 @@ class ProgrammePlayer:
         programme: model.Programme,
         participant_id: str,
         enrolment_id: str,
+        shown: model.Programme | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
-        self.programme = programme
+        self.rules = programme
+        self.programme = shown or programme
         self.participant_id = participant_id
         self.enrolment_id = enrolment_id
         self._order = [s.id for s in programme.all_steps()]
@@ -103,7 +110,7 @@ class ProgrammePlayer:
         self._completion_event_id = next(
             (r.id for r in rows if r.type == "programme.completed"), None
         )
-        self._progress = progress(programme, self._events)
+        self._progress = progress(self.rules, self._events)
         self._current = self._starting_step(resume)
 
     # --- where we are ----------------------------------------------------------------
@@ -146,7 +153,7 @@ class ProgrammePlayer:
         pending = self._pending_view()
         if pending is None:
             return False
-        with_view = progress(self.programme, [*self._events, pending])
+        with_view = progress(self.rules, [*self._events, pending])
         return with_view.step(following).status is not StepStatus.LOCKED
 
     def can_go_back(self) -> bool:
@@ -248,7 +255,7 @@ class ProgrammePlayer:
     def _after_events(self, s: Session) -> tuple[list[model.Event], ProgrammeProgress, str | None]:
         """Finish a unit: enrolment status and the completion record, in the same transaction."""
         events = [*self._events, *self._pending]
-        new_progress = progress(self.programme, events)
+        new_progress = progress(self.rules, events)
         enrolment = repos.enrolment(s, self.enrolment_id)
         if enrolment is not None and self._pending and enrolment.status == "assigned":
             enrolment.status = "in_progress"
@@ -292,8 +299,10 @@ class ProgrammePlayer:
 
     def answer_quiz(self, answers: Mapping[str, int]) -> QuizFeedback:
         """Mark one attempt (question id -> chosen option index) and journal it."""
-        step = self._require(model.QuizStep)
+        shown = self._require(model.QuizStep)
+        step = self.rules.step(shown.id)
         assert isinstance(step, model.QuizStep)
+        assert isinstance(shown, model.QuizStep)
         known = {q.id: q for q in step.questions}
         if set(answers) != set(known):
             raise PlayerError("answer every question of the quiz, and only those")
@@ -306,14 +315,21 @@ class ProgrammePlayer:
         data: dict[str, JsonValue] = {"attempt": attempt, "answers": dict(answers)}
         with self._unit() as s:
             event = self._record(s, "quiz.answered", data)
+            # The choices autosaved were this attempt's: the next one starts afresh.
+            repos.delete_draft(
+                s,
+                participant_id=self.participant_id,
+                enrolment_id=self.enrolment_id,
+                step_id=step.id,
+            )
         chosen = [
             QuestionFeedback(
                 question_id=q.id,
                 chosen=answers[q.id],
                 correct=q.options[answers[q.id]].correct,
-                feedback=q.options[answers[q.id]].feedback,
+                feedback=words.options[answers[q.id]].feedback,  # as shown, in its language
             )
-            for q in step.questions
+            for q, words in zip(step.questions, shown.questions, strict=True)
         ]
         return QuizFeedback(
             questions=tuple(chosen),
@@ -326,7 +342,7 @@ class ProgrammePlayer:
 
     def submit_text(self, text: str) -> TextResult:
         """Submit a reflection or letter; too short is refused with how many words are needed."""
-        step = self._require(model.ReflectionStep, model.LetterStep)
+        step = self.rules.step(self._require(model.ReflectionStep, model.LetterStep).id)
         assert isinstance(step, model.ReflectionStep | model.LetterStep)
         words = count_words(text)
         if words < step.min_words:
@@ -340,7 +356,7 @@ class ProgrammePlayer:
         return TextResult(True, words, 0, "Saved.")
 
     def save_pledge(self, items: Sequence[str]) -> PledgeResult:
-        step = self._require(model.PledgeStep)
+        step = self.rules.step(self._require(model.PledgeStep).id)
         assert isinstance(step, model.PledgeStep)
         cleaned = [" ".join(i.split()) for i in items if i.strip()]
         trial = model.Event(
@@ -413,7 +429,7 @@ class ProgrammePlayer:
             return None
         return Completion(
             reference=completion_reference(
-                programme_id=self.programme.id,
+                programme_id=self.rules.id,  # the enrolled programme's, as Home shows it
                 enrolment_id=self.enrolment_id,
                 completion_event_id=self._completion_event_id,
             ),

@@ -132,12 +132,15 @@ class KioskSession:
                 )
         if self._player is not None:
             self._player.close()
+        programme = self._library.programme(pack_id=pack_id, version=version)
         self._player = ProgrammePlayer(
             store=self._store,
             clock=self._clock,
-            programme=self._library.programme(pack_id=pack_id, version=version),
+            programme=programme,
             participant_id=who.participant_id,
             enrolment_id=enrolment_id,
+            # Shown in their language when there is a version of it; judged as enrolled.
+            shown=self._library.language_version(programme, language=who.language),
         )
         return self._player
 

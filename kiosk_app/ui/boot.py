@@ -8,6 +8,7 @@ services are even imported (DESIGN.md §7 cold start). Until the presenter takes
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +33,10 @@ class BootScreens(QObject):
         self.translations = Translations(app)
         self.translations.switch_to("en")
         apply_theme(app, AccessibilityOptions())
-        self.window = KioskWindow(app)
+        # No application-wide input filter yet: nobody can sign in until the store is open,
+        # and a Python filter on every event would slow the first paint (the presenter
+        # starts watching input when it takes over).
+        self.window = KioskWindow(app, watch_input=False)
         self.pending_sign_in: tuple[str, str] | None = None
         w = self.window
         self._links: list[tuple[Any, Callable[..., object]]] = [
@@ -85,17 +89,34 @@ class BootScreens(QObject):
         self.pending_sign_in = (access_code, pin)
 
 
+# While the loader imports and migrates (pure Python, holding the GIL), the GUI thread waits
+# up to the interpreter's switch interval (5 ms) each time it runs any Python: a slot, an
+# event handler. A shorter interval while loading keeps a tap on Start as quick as when idle.
+LOADING_SWITCH_INTERVAL_S = 0.0005
+
+
 class Loader(QObject):
-    """Runs `work()` on a plain thread; `done` fires on the GUI thread when it has finished."""
+    """Runs `work()` on a plain thread; `done` fires on the GUI thread when it has finished.
+
+    While it runs, the interpreter switches threads every `switch_interval` seconds, so the
+    GUI thread keeps answering the person in front of the kiosk.
+    """
 
     done = Signal()
 
-    def __init__(self, work: Callable[[], Any]) -> None:
+    def __init__(
+        self, work: Callable[[], Any], *, switch_interval: float = LOADING_SWITCH_INTERVAL_S
+    ) -> None:
         super().__init__()
         self._work = work
+        self._switch_interval = switch_interval
         self.result: Any = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="kiosk-open", daemon=True)
+
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
 
     def start(self) -> None:
         self._thread.start()
@@ -105,8 +126,38 @@ class Loader(QObject):
             self._thread.join()
 
     def _run(self) -> None:
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, self._switch_interval))
         try:
             self.result = self._work()
         except BaseException as exc:  # delivered to the GUI thread, never lost in the worker
             self.error = exc
+        finally:
+            sys.setswitchinterval(interval)
         self.done.emit()
+
+
+# glibc's M_ARENA_MAX (malloc.h): at most this many malloc arenas, however many threads.
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas (True if it did); call before the worker threads start.
+
+    glibc gives each thread that allocates an arena of its own, up to eight per core, and
+    memory freed in one is not reused by another: the loader, the task pools and the media
+    threads each kept megabytes the others could have used. Elsewhere (musl, macOS,
+    Windows) this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):  # not glibc
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_ARENA_MAX, arenas))

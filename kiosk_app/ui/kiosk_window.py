@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent, QWindow
 from PySide6.QtWidgets import QApplication, QLayout, QMainWindow, QStackedWidget, QWidget
 
-from kiosk_app.ui.screens.choose_pin import ChoosePinScreen
-from kiosk_app.ui.screens.completion import CompletionScreen
-from kiosk_app.ui.screens.home import HomeScreen
 from kiosk_app.ui.screens.login import LoginScreen
-from kiosk_app.ui.screens.privacy import PrivacyScreen
 from kiosk_app.ui.screens.welcome import WelcomeScreen
-from kiosk_app.ui.steps.frame import StepFrame
 from kiosk_app.ui.widgets.idle_overlay import IdleOverlay
+
+# The screens after sign-in load with `add_participant_screens`, once the first screen is
+# painted (DESIGN.md §7 cold start): only welcome and login are needed before that.
+if TYPE_CHECKING:
+    from kiosk_app.ui.screens.choose_pin import ChoosePinScreen
+    from kiosk_app.ui.screens.completion import CompletionScreen
+    from kiosk_app.ui.screens.home import HomeScreen
+    from kiosk_app.ui.screens.privacy import PrivacyScreen
+    from kiosk_app.ui.steps.frame import StepFrame
 
 
 class ScreenName(enum.StrEnum):
@@ -53,7 +59,12 @@ _INPUT_EVENTS = {
 
 
 class KioskKeyFilter(QObject):
-    """Application-wide filter: swallows window-closing shortcuts, reports any user input."""
+    """Application-wide filter: swallows window-closing shortcuts, reports any user input.
+
+    It runs Python for every event the application delivers, so the kiosk installs it only
+    once someone can sign in (`KioskWindow.watch_input`), never while the first screens paint
+    and the store opens: on that path each event would also wait for the loader's GIL.
+    """
 
     user_activity = Signal()
 
@@ -73,9 +84,15 @@ class KioskKeyFilter(QObject):
 
 
 class KioskWindow(QMainWindow):
-    """Full-screen, frameless, always on top; only `allow_exit()` lets it close."""
+    """Full-screen, frameless, always on top; only `allow_exit()` lets it close.
+
+    `painted` fires once, when the window's first frame has been drawn. With `watch_input`
+    False the application-wide input filter waits for `watch_input()` (the presenter's, once
+    the store is open); until then `user_activity` is silent.
+    """
 
     user_activity = Signal()
+    painted = Signal()
 
     def __init__(
         self,
@@ -83,10 +100,14 @@ class KioskWindow(QMainWindow):
         *,
         welcome: WelcomeScreen | None = None,
         login: LoginScreen | None = None,
+        watch_input: bool = True,
     ) -> None:
         super().__init__()
         self._app = app
         self._exit_allowed = False
+        self._watching = False
+        self._painted = False
+        self._expose_watch: _FirstExpose | None = None
         self.setWindowFlags(
             Qt.WindowType.Window
             | Qt.WindowType.FramelessWindowHint
@@ -106,7 +127,8 @@ class KioskWindow(QMainWindow):
         self._idle_overlay = IdleOverlay(self)
         self._filter = KioskKeyFilter(self)
         self._filter.user_activity.connect(self.user_activity)
-        app.installEventFilter(self._filter)
+        if watch_input:
+            self.watch_input()
         self._retranslate()
 
     @property
@@ -160,10 +182,40 @@ class KioskWindow(QMainWindow):
         self.activateWindow()
         self.raise_()
 
+    def watch_input(self) -> None:
+        """Swallow window-closing shortcuts and report user input from now on (idempotent)."""
+        if not self._watching and not self._exit_allowed:
+            self._watching = True
+            self._app.installEventFilter(self._filter)
+
+    def has_painted(self) -> bool:
+        """Whether the first frame has been drawn (`painted` has fired)."""
+        return self._painted
+
     def allow_exit(self) -> None:
         """Let the window close (only the officer console calls this)."""
         self._exit_allowed = True
+        self._watching = False
         self._app.removeEventFilter(self._filter)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if not self._painted and self._expose_watch is None and handle is not None:
+            # Watches only the native window's own few events, and only until it is exposed.
+            self._expose_watch = _FirstExpose(self._first_paint)
+            handle.installEventFilter(self._expose_watch)
+
+    def _first_paint(self) -> None:
+        watch, self._expose_watch = self._expose_watch, None
+        handle = self.windowHandle()
+        if watch is not None and handle is not None:
+            handle.removeEventFilter(watch)
+        if watch is not None:
+            watch.deleteLater()
+        if not self._painted:
+            self._painted = True
+            self.painted.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._exit_allowed:
@@ -192,8 +244,35 @@ class ParticipantScreens:
     completion: CompletionScreen
 
 
+class _FirstExpose(QObject):
+    """On a native window: calls `done` once its first expose has been painted.
+
+    Qt widgets paint and flush an expose synchronously while handling it, so a zero timer
+    started when the expose arrives runs after that first frame is on screen.
+    """
+
+    def __init__(self, done: Callable[[], None]) -> None:
+        super().__init__()
+        self._done = done
+        self._seen = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._seen and event.type() == QEvent.Type.Expose:
+            window = watched if isinstance(watched, QWindow) else None
+            if window is None or window.isExposed():
+                self._seen = True
+                QTimer.singleShot(0, self, self._done)
+        return False
+
+
 def add_participant_screens(window: KioskWindow) -> ParticipantScreens:
     """Put privacy, PIN choice, Home, the step frame and completion into the window's stack."""
+    from kiosk_app.ui.screens.choose_pin import ChoosePinScreen
+    from kiosk_app.ui.screens.completion import CompletionScreen
+    from kiosk_app.ui.screens.home import HomeScreen
+    from kiosk_app.ui.screens.privacy import PrivacyScreen
+    from kiosk_app.ui.steps.frame import StepFrame
+
     screens = ParticipantScreens(
         privacy=PrivacyScreen(),
         choose_pin=ChoosePinScreen(),

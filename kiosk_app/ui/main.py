@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import sys
@@ -13,10 +14,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk_app.app import KeyStoreChoice
-from kiosk_app.ui.boot import BootScreens, Loader
+from kiosk_app.ui.boot import BootScreens, Loader, limit_malloc_arenas
 from kiosk_app.ui.kiosk_window import add_participant_screens
-from kiosk_app.ui.speech import Speaker
-from kiosk_app.ui.tasks import TaskRunner
+from kiosk_app.ui.theme import FUSION_ARGS, started_in_fusion
 
 # The presenter pulls in the core (SQLAlchemy): imported once the welcome screen is up.
 if TYPE_CHECKING:
@@ -24,6 +24,24 @@ if TYPE_CHECKING:
     from kiosk_app.ui.sync_driver import SyncSetup
 
 log = logging.getLogger(__name__)
+
+# Everything `KioskUi` builds on, imported on the loader thread while the welcome screen is
+# up, so that taking over costs the GUI thread no imports.
+_WARM_MODULES = (
+    "kiosk_app.core.officer",
+    "kiosk_app.core.officer_auth",
+    "kiosk_app.core.officer_lookup",
+    "kiosk_app.sync.engine",
+    "kiosk_app.ui.officer.presenter",
+    "kiosk_app.ui.officer.progress",
+    "kiosk_app.ui.presenter",
+    "kiosk_app.ui.speech",
+    "kiosk_app.ui.sync_driver",
+    "kiosk_app.ui.tasks",
+)
+# The store starts opening once the welcome screen is painted; should no paint ever come
+# (no window system exposes the window), it starts after this long all the same.
+LOADER_FALLBACK_MS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +73,9 @@ class KioskUi:
         from kiosk_app.ui.officer.presenter import OfficerPresenter, add_officer_screens
         from kiosk_app.ui.officer.progress import DownloadRelay
         from kiosk_app.ui.presenter import KioskPresenter
+        from kiosk_app.ui.speech import Speaker
         from kiosk_app.ui.sync_driver import ConsoleSync, NetworkWatch, SyncDriver, SyncSetup
+        from kiosk_app.ui.tasks import TaskRunner
 
         self.services = services
         fresh = boot is None
@@ -157,7 +177,8 @@ def _open_services(options: RunOptions) -> KioskServices:
 
     services = open_kiosk(options.data_dir, key_store_choice=options.key_store)
     try:
-        import kiosk_app.ui.presenter  # noqa: F401  # imported here, off the GUI thread
+        for name in _WARM_MODULES:  # imported here, off the GUI thread
+            importlib.import_module(name)
     except BaseException:
         services.close()
         raise
@@ -167,17 +188,29 @@ def _open_services(options: RunOptions) -> KioskServices:
 def run(options: RunOptions) -> int:
     """Start the kiosk on `options.data_dir` and run until told to stop; the exit status.
 
-    The window shows welcome first; the store opens on a worker thread meanwhile, and the
-    presenter takes over when it is open. A store that cannot be opened ends the run with
-    its error, raised here as before.
+    The window shows welcome first; once it is painted the store opens on a worker thread,
+    and the presenter takes over when it is open. A store that cannot be opened ends the
+    run with its error, raised here as before.
     """
-    QApplication.setAttribute(Qt.ApplicationAttribute.AA_ForceRasterWidgets)  # EXPERIMENT
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
+    existing = QApplication.instance()
+    if existing is None:
+        # Widgets and video in software: QVideoWidget would otherwise load an OpenGL driver
+        # for one video (Mesa's llvmpipe on a kiosk without a GPU: LLVM, ~75 MB resident).
+        QApplication.setAttribute(Qt.ApplicationAttribute.AA_ForceRasterWidgets)
+        app = QApplication([*sys.argv[:1], *FUSION_ARGS])
+        started_in_fusion(app)
+    else:
+        assert isinstance(existing, QApplication)
+        app = existing
     app.setApplicationName("Intervention Kiosk")
     boot = BootScreens(app)
     loader = Loader(lambda: _open_services(options))
     ui: KioskUi | None = None
+
+    def load() -> None:
+        if not loader.started:
+            limit_malloc_arenas()  # before the loader and the pools start their threads
+            loader.start()
 
     def attach() -> None:
         nonlocal ui
@@ -189,14 +222,15 @@ def run(options: RunOptions) -> int:
         log.info("kiosk services ready")
 
     loader.done.connect(attach)
+    boot.window.painted.connect(load)
     wake = _quit_on_signals(app)
     if options.windowed:  # for development; still refuses to close (Ctrl+C ends it)
         boot.window.resize(1280, 800)
         boot.window.show()
     else:
         boot.window.enter_kiosk_mode()
+    QTimer.singleShot(LOADER_FALLBACK_MS, load)
     boot.start()
-    loader.start()
     log.info("kiosk started")
     try:
         status = app.exec()

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication
 from kiosk_app.core.auth import LoginOutcome, LoginResult, PinChoice
 from kiosk_app.core.clock import Clock
 from kiosk_app.core.home import local_today
-from kiosk_app.core.library import PackLibrary
+from kiosk_app.core.library import PackLibrary, matching_language
 from kiosk_app.core.session import KioskSession, LogoutReason
-from kiosk_app.ui.i18n import Translations
+from kiosk_app.ui.i18n import SOURCE_LANGUAGE, Translations
 from kiosk_app.ui.kiosk_window import KioskWindow, ParticipantScreens, ScreenName
 from kiosk_app.ui.presenters import messages
 from kiosk_app.ui.presenters.idle import IDLE_TICK_MS, IdleWatch
@@ -87,6 +87,7 @@ class KioskPresenter(QObject):
         # Also drops a PIN check still running: nobody is signed in behind the welcome screen.
         w.login.back_requested.connect(lambda: self.sign_out(LogoutReason.BREAK))
         w.user_activity.connect(self.idle.activity)
+        w.watch_input()
         self.idle.timed_out.connect(lambda: self.sign_out(LogoutReason.IDLE))
         s.privacy.confirmed.connect(self._privacy_confirmed)
         s.choose_pin.pin_chosen.connect(self._choose_pin)
@@ -170,6 +171,17 @@ class KioskPresenter(QObject):
         if self._translations is not None:
             self._translations.switch_to(code)
 
+    def _speak_their_language(self, code: str) -> None:
+        """Signed in: the kiosk in the language the participant registered with, when it has
+        a translation for it, unless they chose a language on Welcome themselves (they are
+        here, the registration may carry the form's default). The sign-out resets Welcome,
+        and with it the kiosk's default language, for the next person."""
+        if self._translations is None or self._translations.current != SOURCE_LANGUAGE:
+            return
+        found = matching_language(code, self._translations.available_codes())
+        if found is not None and found != self._translations.current:
+            self._translations.switch_to(found)
+
     def _apply_accessibility(self, options: AccessibilityOptions) -> None:
         if self._app is not None:
             apply_theme(self._app, options)
@@ -214,6 +226,7 @@ class KioskPresenter(QObject):
             assert who is not None
             login.clear()
             self.idle.start()
+            self._speak_their_language(who.language)
             if who.needs_privacy_notice:
                 self._show(ScreenName.PRIVACY)
             elif who.must_choose_pin:

@@ -172,10 +172,22 @@ QWidget#IdleOverlay {{ background-color: {c.window}; }}
 """
 
 
+# QApplication arguments that start the app in Fusion (see `apply_theme`).
+FUSION_ARGS = ("-style", "fusion")
+_IN_FUSION = "kioskInFusion"
+
+
+def started_in_fusion(app: QApplication) -> None:
+    """Tell `apply_theme` that `app` was made with `FUSION_ARGS`: its style is Fusion."""
+    app.setProperty(_IN_FUSION, True)
+
+
 def apply_theme(app: QApplication, options: AccessibilityOptions) -> None:
     """Apply the options to every window at once: style, palette, font, stylesheet."""
-    if app.style().name().lower() != "fusion":
-        # Fusion honours palettes and stylesheets the same way on every platform.
+    # Fusion honours palettes and stylesheets the same way on every platform. Asking the app
+    # for its style the first time costs PySide ~10 ms (it builds QStyle's enums), on the way
+    # to the kiosk's first screen: an app started in Fusion is never asked.
+    if not app.property(_IN_FUSION) and app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     app.setPalette(build_palette(options))
     app.setFont(build_font(options))

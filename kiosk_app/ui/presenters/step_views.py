@@ -149,6 +149,20 @@ class StepViewFactory:
             )
         )
 
+        # Every choice is saved as it is made: logged out mid-quiz (idle, a break, a crash),
+        # the participant comes back to the choices made so far.
+        draft = self._player.draft() or {}
+        saved = draft.get("answers")
+        if isinstance(saved, dict):
+            view.set_answers(
+                {
+                    str(question): index
+                    for question, index in saved.items()
+                    if isinstance(index, int) and not isinstance(index, bool)
+                }
+            )
+        view.answers_changed.connect(lambda chosen: self._player.save_draft({"answers": chosen}))
+
         def submitted(answers: dict[str, int]) -> None:
             try:
                 feedback = self._player.answer_quiz(dict(answers))

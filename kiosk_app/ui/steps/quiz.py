@@ -113,9 +113,11 @@ class QuizView(QWidget):
 
     The core marks each attempt; this view only collects choices and shows its answer: a
     kind line under every question, the score, and "Try again" while attempts are left.
+    `answers_changed(answers)` fires at every choice the participant makes (for autosave).
     """
 
     answers_submitted = Signal(dict)
+    answers_changed = Signal(dict)
     retry_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -174,13 +176,15 @@ class QuizView(QWidget):
         self._go(0)
 
     def set_answers(self, answers: dict[str, int]) -> None:
-        """Show earlier choices (e.g. a draft) without emitting anything."""
+        """Show earlier choices (e.g. a draft) without emitting anything, at the first
+        question still without a choice (the last one when all have one)."""
         for panel in self._panels:
             index = answers.get(panel.question.question_id)
             option = panel.group.button(index) if index is not None else None
             if option is not None:
                 option.setChecked(True)
-        self._update()
+        open_questions = (i for i, p in enumerate(self._panels) if p.chosen() < 0)
+        self._go(next(open_questions, len(self._panels) - 1))
 
     def answers(self) -> dict[str, int]:
         """The options chosen so far."""
@@ -244,6 +248,7 @@ class QuizView(QWidget):
 
     def _on_choice(self, _index: int) -> None:
         self._update()
+        self.answers_changed.emit(self.answers())
         more = self._content.one_at_a_time and self._index < len(self._panels) - 1
         (self._following if more else self._check).setFocus(Qt.FocusReason.OtherFocusReason)
 

@@ -148,3 +148,28 @@ def test_welcome_to_login_with_the_keyboard_only(qtbot: QtBot, shown_window: Kio
     with qtbot.waitSignal(window.login.login_requested) as login:
         press(qtbot, Qt.Key.Key_Enter)
     assert login.args == ["ABC-12345", "123456"]
+
+
+def test_painted_fires_once_the_first_frame_is_drawn(qtbot: QtBot, window: KioskWindow) -> None:
+    assert not window.has_painted()
+    with qtbot.waitSignal(window.painted):
+        window.show()
+    assert window.has_painted()
+    with qtbot.assertNotEmitted(window.painted, wait=50):
+        window.hide()
+        window.show()
+
+
+def test_input_is_watched_from_when_asked(qtbot: QtBot, app: QApplication) -> None:
+    """The boot screens leave the application-wide filter out until someone can sign in."""
+    window = KioskWindow(app, watch_input=False)
+    qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    with qtbot.assertNotEmitted(window.user_activity, wait=50):
+        press(qtbot, Qt.Key.Key_Shift)
+    window.watch_input()
+    window.watch_input()  # once is enough; twice changes nothing
+    with qtbot.waitSignal(window.user_activity):
+        press(qtbot, Qt.Key.Key_Shift)

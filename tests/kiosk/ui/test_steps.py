@@ -297,6 +297,27 @@ def test_going_back_shows_the_earlier_choice(qtbot: QtBot, quiz: QuizView) -> No
     assert quiz.answers() == {"q1": 1}
 
 
+def test_every_choice_is_announced_for_autosave(qtbot: QtBot, quiz: QuizView) -> None:
+    with qtbot.waitSignal(quiz.answers_changed) as blocker:
+        QTest.mouseClick(button_named(quiz, "The owner"), Qt.MouseButton.LeftButton)
+    assert blocker.args == [{"q1": 1}]
+    QTest.mouseClick(button_named(quiz, "next question"), Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(quiz.answers_changed) as blocker:
+        QTest.mouseClick(button_named(quiz, "Say sorry"), Qt.MouseButton.LeftButton)
+    assert blocker.args == [{"q1": 1, "q2": 0}]
+
+
+def test_saved_choices_come_back_at_the_first_question_without_one(
+    qtbot: QtBot, quiz: QuizView
+) -> None:
+    with qtbot.assertNotEmitted(quiz.answers_changed):
+        quiz.set_answers({"q1": 1})
+    assert "Question 2 of 2" in visible_texts(quiz)
+    assert button_named(quiz, "Say sorry").isVisible()
+    QTest.mouseClick(button_named(quiz, "previous question"), Qt.MouseButton.LeftButton)
+    assert button_named(quiz, "The owner").isChecked()
+
+
 def test_quiz_shows_kind_feedback_on_every_question_and_try_again(
     qtbot: QtBot, quiz: QuizView
 ) -> None:
