@@ -108,10 +108,10 @@ def english(qapp: QApplication) -> Iterator[Translations]:
 @pytest.fixture
 def window(qtbot: QtBot, app: QApplication) -> KioskWindow:
     """A kiosk window whose login cooldown ticks every 10 ms; allowed to close at teardown."""
-    kiosk = KioskWindow(app, login=LoginScreen(tick_ms=FAST_TICK_MS))
-    qtbot.addWidget(kiosk, before_close_func=lambda w: kiosk.allow_exit())
-    kiosk.resize(1280, 800)
-    return kiosk
+    shown = KioskWindow(app, login=LoginScreen(tick_ms=FAST_TICK_MS))
+    qtbot.addWidget(shown, before_close_func=lambda w: shown.allow_exit())
+    shown.resize(1280, 800)
+    return shown
 
 
 @pytest.fixture
@@ -124,4 +124,4 @@ def shown_window(qtbot: QtBot, window: KioskWindow) -> KioskWindow:
 
 
 # The seeded-kiosk fixtures shared by the window-level tests.
-from tests.kiosk.ui.fixtures import clock, sample, services  # noqa: E402, F401
+from tests.kiosk.ui.fixtures import clock, kiosk, person, sample, services  # noqa: E402, F401

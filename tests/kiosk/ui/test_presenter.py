@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtGui import QColor
 from PySide6.QtTextToSpeech import QTextToSpeech
@@ -17,7 +15,6 @@ from kiosk_app.core.clock import ManualClock
 from kiosk_app.core.session import LogoutReason
 from kiosk_app.store import repos
 from kiosk_app.store.models import JournalEvent
-from kiosk_app.ui.i18n import Translations
 from kiosk_app.ui.steps.media import MediaView
 from kiosk_app.ui.theme import CALM, HIGH_CONTRAST
 from kiosk_app.ui.viewmodels import TextSize
@@ -30,7 +27,7 @@ from tests.support.kiosk import (
     settle_first_login,
     work_until,
 )
-from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
+from tests.support.kiosk_ui import KioskUnderTest, Participant
 
 CODE = "ABC-00001"
 OWN_PIN = "482916"
@@ -47,24 +44,6 @@ def newcomer(services: KioskServices, sample: SamplePack) -> Seeded:
 def regular(services: KioskServices, newcomer: Seeded, clock: ManualClock) -> Seeded:
     """Has been here before: privacy notice confirmed, own PIN chosen."""
     return settle_first_login(services.store, newcomer, own_pin=OWN_PIN, clock=clock)
-
-
-@pytest.fixture
-def kiosk(
-    qtbot: QtBot,
-    app: QApplication,
-    services: KioskServices,
-    clock: ManualClock,
-    english: Translations,
-) -> Iterator[KioskUnderTest]:
-    under_test = make_kiosk(qtbot, app, services, clock, english)
-    yield under_test
-    under_test.close()
-
-
-@pytest.fixture
-def person(qtbot: QtBot, kiosk: KioskUnderTest) -> Participant:
-    return Participant(qtbot, kiosk)
 
 
 def journal_types(services: KioskServices) -> list[str]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from PySide6.QtWidgets import QApplication, QPushButton
-from pytestqt.qtbot import QtBot
+from PySide6.QtWidgets import QPushButton
 from sqlalchemy import func, select
 
 from content_packs import model
@@ -14,7 +11,6 @@ from kiosk_app.app import KioskServices, open_kiosk
 from kiosk_app.core.clock import ManualClock
 from kiosk_app.store import keys, repos
 from kiosk_app.store.models import JournalEvent
-from kiosk_app.ui.i18n import Translations
 from kiosk_app.ui.steps.quiz import QuizView
 from tests.support.kiosk import (
     FAST_HASHER,
@@ -25,7 +21,7 @@ from tests.support.kiosk import (
     settle_first_login,
     work_until,
 )
-from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
+from tests.support.kiosk_ui import KioskUnderTest, Participant
 from tests.support.walk import current
 
 CODE = "ABC-00001"
@@ -52,24 +48,6 @@ def seeded(
     who = settle_first_login(services.store, who, own_pin=PIN, clock=clock)
     work_until(services.store, who, sample.programme, step_id=quiz_step.id, clock=clock)
     return who
-
-
-@pytest.fixture
-def kiosk(
-    qtbot: QtBot,
-    app: QApplication,
-    services: KioskServices,
-    clock: ManualClock,
-    english: Translations,
-) -> Iterator[KioskUnderTest]:
-    under_test = make_kiosk(qtbot, app, services, clock, english)
-    yield under_test
-    under_test.close()
-
-
-@pytest.fixture
-def person(qtbot: QtBot, kiosk: KioskUnderTest) -> Participant:
-    return Participant(qtbot, kiosk)
 
 
 def open_quiz(person: Participant, kiosk: KioskUnderTest, who: Seeded) -> QuizView:

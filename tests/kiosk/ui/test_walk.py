@@ -8,8 +8,6 @@ Time is the core's ManualClock (reading dwell, idle timeout, PIN delays); nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -18,17 +16,15 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk_app.app import KioskServices
-from kiosk_app.core.clock import ManualClock
 from kiosk_app.core.home import completion_reference
 from kiosk_app.store.models import Enrolment, JournalEvent
-from kiosk_app.ui.i18n import Translations
 from tests.support.kiosk import (
     TEMPORARY_PIN,
     SamplePack,
     Seeded,
     register,
 )
-from tests.support.kiosk_ui import KioskUnderTest, Participant, make_kiosk
+from tests.support.kiosk_ui import KioskUnderTest, Participant
 from tests.support.walk import (
     HEADLESS_MEDIA,
     OWN_PIN,
@@ -44,24 +40,6 @@ WRONG_PIN = "135790"
 @pytest.fixture
 def seeded(services: KioskServices, sample: SamplePack) -> Seeded:
     return register(services.store, programme=sample.programme, access_code=CODE)
-
-
-@pytest.fixture
-def kiosk(
-    qtbot: QtBot,
-    app: QApplication,
-    services: KioskServices,
-    clock: ManualClock,
-    english: Translations,
-) -> Iterator[KioskUnderTest]:
-    under_test = make_kiosk(qtbot, app, services, clock, english)
-    yield under_test
-    under_test.close()
-
-
-@pytest.fixture
-def person(qtbot: QtBot, kiosk: KioskUnderTest) -> Participant:
-    return Participant(qtbot, kiosk)
 
 
 # -- the walk -----------------------------------------------------------------------------------
