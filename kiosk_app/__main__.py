@@ -1,6 +1,8 @@
 """`python -m kiosk_app`: the same as the `kiosk-app` command."""
 
+import sys
+
 from kiosk_app.cli import main
 
 if __name__ == "__main__":
-    main(prog_name="kiosk-app")
+    sys.exit(main())

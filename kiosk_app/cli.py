@@ -1,102 +1,150 @@
-"""The `kiosk-app` command: the bare command runs the kiosk; subcommands look after it."""
+"""The `kiosk-app` command: the bare command runs the kiosk; subcommands look after it.
+
+Parsed with `argparse`, not click as the server's and the pack toolkit's commands are: the
+bare command is the kiosk's cold start (DESIGN.md §7), and importing click alone cost it
+about 18 ms of CPU, while PySide's own start-up imports argparse anyway. Subcommands import
+what they need when they run, so starting the window never pays for the sync client.
+"""
 
 from __future__ import annotations
 
-import importlib
+import argparse
+import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-
-import click
-import platformdirs
 
 from kiosk_app.app import KeyStoreChoice, KioskSetupError, configure_logging, open_kiosk
 from kiosk_app.store import keys
 from kiosk_app.store.errors import StoreError
 
-DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("intervention-kiosk", appauthor=False))
+PROG = "kiosk-app"
+APP_DIR_NAME = "intervention-kiosk"
+DATA_DIR_ENV = "KIOSK_DATA_DIR"
+KEY_STORE_ENV = "KIOSK_KEY_STORE"
 
 
-class LazyGroup(click.Group):
-    """Subcommands imported only when invoked (click's documented lazy-loading pattern), so
-    starting the kiosk window never pays for the sync client's imports."""
-
-    lazy = {"enrol": "kiosk_app.sync.cli:enrol"}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy:
-            module_name, name = self.lazy[cmd_name].split(":")
-            command = getattr(importlib.import_module(module_name), name)
-            assert isinstance(command, click.Command)
-            return command
-        return super().get_command(ctx, cmd_name)
+class CommandError(Exception):
+    """A command could not do its job; the message is printed as one plain line."""
 
 
-@dataclass(frozen=True, slots=True)
-class CliOptions:
-    data_dir: Path
-    key_store: KeyStoreChoice
+def default_data_dir() -> Path:
+    """The user data folder (platformdirs), e.g. ~/.local/share/intervention-kiosk."""
+    import platformdirs  # only when --data-dir and KIOSK_DATA_DIR are both absent
+
+    return Path(platformdirs.user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True)
-@click.version_option(package_name="intervention-kiosk")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DATA_DIR,
-    show_default=True,
-    envvar="KIOSK_DATA_DIR",
-    help="Where the kiosk keeps everything: database, device key file, packs, logs.",
-)
-@click.option(
-    "--key-store",
-    type=click.Choice([c.value for c in KeyStoreChoice]),
-    default=KeyStoreChoice.AUTO.value,
-    show_default=True,
-    envvar="KIOSK_KEY_STORE",
-    help="Where the database key lives: a 0600 file in the data folder, or the OS key store"
-    " (auto: the key file if there is one, else the OS key store when usable, else a file).",
-)
-@click.option(
-    "--windowed",
-    is_flag=True,
-    help="Development only: an ordinary window instead of the locked full screen.",
-)
-@click.pass_context
-def main(ctx: click.Context, data_dir: Path, key_store: str, windowed: bool) -> None:
-    """Intervention Kiosk participant application (runs the kiosk when no command is given)."""
-    ctx.obj = CliOptions(data_dir=data_dir, key_store=KeyStoreChoice(key_store))
-    if ctx.invoked_subcommand is not None:
-        return
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="Show the version and exit.")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        from importlib.metadata import version
+
+        print(f"{PROG}, version {version('intervention-kiosk')}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: options of the bare command, then `status` and `enrol`."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Intervention Kiosk participant application"
+        " (runs the kiosk when no command is given).",
+    )
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="Where the kiosk keeps everything: database, device key file, packs, logs"
+        f" (default: ${DATA_DIR_ENV}, else the user data folder, {APP_DIR_NAME}).",
+    )
+    parser.add_argument(
+        "--key-store",
+        choices=[c.value for c in KeyStoreChoice],
+        default=None,
+        help="Where the database key lives: a 0600 file in the data folder, or the OS key"
+        " store (auto: the key file if there is one, else the OS key store when usable, else"
+        f" a file; default: ${KEY_STORE_ENV}, else auto).",
+    )
+    parser.add_argument(
+        "--windowed",
+        action="store_true",
+        help="Development only: an ordinary window instead of the locked full screen.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "status",
+        help="Open the kiosk store and print counts (no names, no answers).",
+        description="Open the kiosk store and print counts (no names, no answers).",
+    )
+    enrol = commands.add_parser(
+        "enrol",
+        help="Enrol this kiosk with the sync server and run its first sync.",
+        description="Enrol this kiosk with the sync server and run its first sync.",
+    )
+    enrol.add_argument("--server", dest="server_url", required=True, help="https://host[:port]")
+    enrol.add_argument("--code", required=True, help="The one-time enrolment code.")
+    enrol.add_argument(
+        "--data-dir",
+        dest="enrol_data_dir",  # its own dest: a subparser default would hide the group's
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="The kiosk's data folder (default: kiosk-app's --data-dir).",
+    )
+    enrol.add_argument("--name", dest="device_name", default="Kiosk", help="Device name.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `kiosk-app` with `argv` (default: the process's arguments); the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    data_dir: Path = args.data_dir or _env_path(DATA_DIR_ENV) or default_data_dir()
+    choice = args.key_store or os.environ.get(KEY_STORE_ENV) or KeyStoreChoice.AUTO.value
+    if choice not in {c.value for c in KeyStoreChoice}:
+        parser.error(f"{KEY_STORE_ENV}={choice!r} is not one of auto, file, keyring")
+    key_store = KeyStoreChoice(choice)
+    try:
+        if args.command == "status":
+            return _status(data_dir, key_store)
+        if args.command == "enrol":
+            from kiosk_app.sync.cli import enrol
+
+            folder = args.enrol_data_dir or data_dir
+            return enrol(folder, key_store, args.server_url, args.code, args.device_name)
+        return _run_kiosk(data_dir, key_store, windowed=args.windowed)
+    except (CommandError, StoreError, KioskSetupError, keys.KeyStoreError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _run_kiosk(data_dir: Path, key_store: KeyStoreChoice, *, windowed: bool) -> int:
     configure_logging(data_dir)
     # Qt is imported only to run the window: `status` works on a machine without a display.
     from kiosk_app.ui.main import RunOptions, run
 
-    try:
-        status = run(
-            RunOptions(data_dir=data_dir, key_store=KeyStoreChoice(key_store), windowed=windowed)
-        )
-    except (StoreError, KioskSetupError, keys.KeyStoreError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    sys.exit(status)
+    return run(RunOptions(data_dir=data_dir, key_store=key_store, windowed=windowed))
 
 
-@main.command()
-@click.pass_obj
-def status(options: CliOptions) -> None:
+def _status(data_dir: Path, key_store: KeyStoreChoice) -> int:
     """Open the kiosk store and print counts (no names, no answers)."""
-    # Imported here: the bare command shows its first screen before loading SQLAlchemy.
     from sqlalchemy import func, select
 
     from kiosk_app.store.models import Enrolment, InstalledPack, JournalEvent, Participant
 
-    try:
-        services = open_kiosk(options.data_dir, key_store_choice=options.key_store)
-    except (StoreError, KioskSetupError, keys.KeyStoreError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    services = open_kiosk(data_dir, key_store_choice=key_store)
     with services, services.store.unit() as s:
         counts = {
             "participants": s.scalar(select(func.count()).select_from(Participant)),
@@ -104,6 +152,7 @@ def status(options: CliOptions) -> None:
             "installed packs": s.scalar(select(func.count()).select_from(InstalledPack)),
             "journal events": s.scalar(select(func.count()).select_from(JournalEvent)),
         }
-    click.echo(f"data folder: {options.data_dir}")
+    print(f"data folder: {data_dir}")
     for name, value in counts.items():
-        click.echo(f"{name}: {value or 0}")
+        print(f"{name}: {value or 0}")
+    return 0

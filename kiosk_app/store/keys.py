@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from pathlib import Path
 from typing import Protocol
 
@@ -57,7 +56,7 @@ class FileKeyStore:
 
     def save(self, key: bytes) -> None:
         _check(key, "the new key")
-        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
+        tmp = self.path.with_name(f".{self.path.name}.{os.urandom(8).hex()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -138,7 +137,7 @@ def load_or_create_key(data_dir: Path, *, key_store: KeyStore | None = None) -> 
     if key is not None:
         return key
     try:
-        store.save(secrets.token_bytes(KEY_BYTES))
+        store.save(os.urandom(KEY_BYTES))  # the OS CSPRNG, as `secrets` uses
         log.info("created a new database key in %s", type(store).__name__)
     except KeyStoreError:
         log.info("another start created the database key first")

@@ -102,17 +102,18 @@ class KioskWindow(QMainWindow):
         login: LoginScreen | None = None,
         watch_input: bool = True,
     ) -> None:
-        super().__init__()
+        # Flags given to the constructor: setWindowFlags() afterwards re-parents the widget.
+        super().__init__(
+            None,
+            Qt.WindowType.Window
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint,
+        )
         self._app = app
         self._exit_allowed = False
         self._watching = False
         self._painted = False
         self._expose_watch: _FirstExpose | None = None
-        self.setWindowFlags(
-            Qt.WindowType.Window
-            | Qt.WindowType.FramelessWindowHint
-            | Qt.WindowType.WindowStaysOnTopHint
-        )
         self._stack = QStackedWidget()
         self.setCentralWidget(self._stack)
         # Always full screen: no minimum size to hand the window system (offscreen warns on it).

@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
@@ -17,21 +19,67 @@ from kiosk_app.store import keys
 from kiosk_app.store.db import DB_FILE_NAME
 
 REPO = Path(__file__).resolve().parents[2]
+RunCli = Callable[..., tuple[int, str]]
 
 
-def run_cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), env={"KIOSK_KEY_STORE": "file"})
-    return result.exit_code, result.output
+@pytest.fixture
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, str]]:
+    """`kiosk-app ARGS` in this process: its exit status and everything it printed."""
+    monkeypatch.setenv("KIOSK_KEY_STORE", "file")
+
+    def run(*args: str) -> tuple[int, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse: --help, --version, usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out + err
+
+    return run
 
 
-def test_help_names_the_data_folder_and_the_commands() -> None:
+def test_help_names_the_data_folder_and_the_commands(run_cli: RunCli) -> None:
     code, output = run_cli("--help")
     assert code == 0
-    for word in ("--data-dir", "--key-store", "--windowed", "status"):
+    for word in ("--data-dir", "--key-store", "--windowed", "status", "enrol"):
         assert word in output
 
 
-def test_status_creates_the_kiosk_under_the_data_folder(tmp_path: Path) -> None:
+def test_version_and_usage_errors(run_cli: RunCli) -> None:
+    code, output = run_cli("--version")
+    assert (code, output.strip()) == (0, f"kiosk-app, version {version('intervention-kiosk')}")
+    code, output = run_cli("--key-store", "drawer")
+    assert code == 2
+    assert "invalid choice: 'drawer'" in output
+    code, output = run_cli("enrol", "--server", "https://sync.example.org")
+    assert code == 2
+    assert "--code" in output
+
+
+def test_the_key_store_may_come_from_the_environment_but_must_be_known(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KIOSK_KEY_STORE", "vault")
+    code, output = run_cli("--data-dir", str(tmp_path / "kiosk"), "status")
+    assert code == 2
+    assert "KIOSK_KEY_STORE='vault' is not one of auto, file, keyring" in output
+    assert not (tmp_path / "kiosk").exists()
+
+
+def test_the_data_folder_may_come_from_the_environment(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = tmp_path / "from-env"
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(data))
+    code, output = run_cli("status")
+    assert code == 0, output
+    assert f"data folder: {data}" in output
+    assert (data / DB_FILE_NAME).is_file()
+
+
+def test_status_creates_the_kiosk_under_the_data_folder(run_cli: RunCli, tmp_path: Path) -> None:
     data = tmp_path / "kiosk"
     code, output = run_cli("--data-dir", str(data), "status")
     assert code == 0, output
@@ -41,7 +89,7 @@ def test_status_creates_the_kiosk_under_the_data_folder(tmp_path: Path) -> None:
     assert (data / keys.KEY_FILE_NAME).is_file()
 
 
-def test_a_wrong_device_key_is_a_plain_error(tmp_path: Path) -> None:
+def test_a_wrong_device_key_is_a_plain_error(run_cli: RunCli, tmp_path: Path) -> None:
     data = tmp_path / "kiosk"
     assert run_cli("--data-dir", str(data), "status")[0] == 0
     (data / keys.KEY_FILE_NAME).write_bytes(os.urandom(keys.KEY_BYTES))
@@ -97,4 +145,4 @@ def test_python_dash_m_is_the_same_command() -> None:
         text=True,
         check=True,
     )
-    assert "Usage: kiosk-app" in result.stdout
+    assert result.stdout.startswith("usage: kiosk-app")

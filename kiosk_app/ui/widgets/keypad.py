@@ -63,7 +63,9 @@ class Keypad(QWidget):
         self._letter_keys: dict[str, QPushButton] = {}
         self._pages = QStackedWidget()
         self._pages.addWidget(self._build_digits())
-        self._pages.addWidget(self._build_letters())
+        # The letters page is built the first time someone asks for letters: 27 keys fewer
+        # before the first screen paints (DESIGN.md §7 cold start); typing needs no key.
+        self._letters_built = False
         self._switch = _key_button("")
         self._switch.clicked.connect(self._toggle_page)
         self._delete = _key_button("")
@@ -183,6 +185,9 @@ class Keypad(QWidget):
         return button
 
     def _toggle_page(self) -> None:
+        if not self._letters_built:
+            self._letters_built = True
+            self._pages.addWidget(self._build_letters())
         self._pages.setCurrentIndex(1 - self._pages.currentIndex())
         self._retranslate()
 
