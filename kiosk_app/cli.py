@@ -115,10 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "status":
             return _status(data_dir, key_store)
         if args.command == "enrol":
-            from kiosk_app.sync.cli import enrol
-
-            folder = args.enrol_data_dir or data_dir
-            return enrol(folder, key_store, args.server_url, args.code, args.device_name)
+            return _enrol(args, args.enrol_data_dir or data_dir, key_store)
         return _run_kiosk(data_dir, key_store, windowed=args.windowed)
     except (CommandError, StoreError, KioskSetupError, keys.KeyStoreError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -128,6 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name)
     return Path(value) if value else None
+
+
+def _enrol(args: argparse.Namespace, data_dir: Path, key_store: KeyStoreChoice) -> int:
+    from kiosk_app.sync.cli import EnrolError, enrol
+
+    try:
+        return enrol(data_dir, key_store, args.server_url, args.code, args.device_name)
+    except EnrolError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _run_kiosk(data_dir: Path, key_store: KeyStoreChoice, *, windowed: bool) -> int:

@@ -18,16 +18,18 @@ from kiosk_app.sync.enrol import enrol as enrol_device
 from kiosk_app.sync.transport import SyncError
 
 
+class EnrolError(Exception):
+    """Enrolment was refused or the server could not be reached (one plain line)."""
+
+
 def enrol(
     data_dir: Path, key_store: KeyStoreChoice, server_url: str, code: str, device_name: str
 ) -> int:
     """Enrol the kiosk under `data_dir` and run its first sync; the exit status.
 
-    A refusal or an unreachable server raises `CommandError`, the store's own errors pass
+    A refusal or an unreachable server raises `EnrolError`, the store's own errors pass
     through: the command prints either as one line.
     """
-    from kiosk_app.cli import CommandError
-
     store = open_store(data_dir, key_store=key_store_for(data_dir, key_store))
     try:
         engine = SyncEngine(store=store, clock=SystemClock())
@@ -35,7 +37,7 @@ def enrol(
             store=store, engine=engine, server_url=server_url, code=code, device_name=device_name
         )
     except (AlreadyEnrolledError, SyncError, ValueError) as exc:
-        raise CommandError(str(exc)) from exc
+        raise EnrolError(str(exc)) from exc
     finally:
         store.close()
     print(f"enrolled: device {done.device_id}")
