@@ -114,7 +114,11 @@ class HomeService:
         self._clock = clock
         self._library = library
 
-    def enrolments(self, *, participant_id: str) -> list[EnrolmentSummary]:
+    def enrolments(
+        self, *, participant_id: str, language: str | None = None
+    ) -> list[EnrolmentSummary]:
+        """Their enrolments, judged by the enrolled programmes' rules; titles from the version
+        in `language` where the player would show one (`PackLibrary.language_version`)."""
         today = local_today(self._clock)
         with self._store.unit() as s:
             rows = [
@@ -145,6 +149,9 @@ class HomeService:
                 continue
             rows_of = events[enrolment_id]
             judged = verdicts[enrolment_id]
+            shown = (
+                self._library.language_version(programme, language=language) if language else None
+            ) or programme  # step for step the same (`interchangeable`): only texts differ
             result = progress(
                 programme,
                 [journal.rule_event(r) for r in rows_of]
@@ -162,16 +169,16 @@ class HomeService:
             )
             summaries.append(
                 EnrolmentSummary(
-                    title=programme.title,
+                    title=shown.title,
                     available=True,
                     percent=result.percent,
                     complete=result.complete,
                     modules=tuple(
                         ModuleSummary(m.id, m.title, mp.percent, mp.complete)
-                        for m, mp in zip(programme.modules, result.modules, strict=True)
+                        for m, mp in zip(shown.modules, result.modules, strict=True)
                     ),
                     completion_reference=reference,
-                    reviews=review_notes(programme, result, rows_of, judged),
+                    reviews=review_notes(programme, result, rows_of, judged, shown=shown),
                     **base.fields(),
                 )
             )
@@ -186,11 +193,15 @@ def review_notes(
     result: ProgrammeProgress,
     events: Sequence[JournalEvent],
     verdicts: Sequence[ReviewVerdict],
+    *,
+    shown: model.Programme | None = None,
 ) -> tuple[ReviewNote, ...]:
     """The verdicts Home shows: the review state is the rules' (`result`, computed with the
     verdicts); the comment is the verdict's on the submission the rules judge, the latest one
-    long enough to count, as on the server (`sync_server.services.reviews`)."""
+    long enough to count, as on the server (`sync_server.services.reviews`). Step titles are
+    `shown`'s, the version the participant reads, when there is one."""
     by_submission = {v.submission_id: v for v in verdicts}
+    titles = {step.id: step.title for step in (shown or programme).all_steps()}
     notes: list[ReviewNote] = []
     for step in programme.all_steps():
         if not isinstance(step, model.ReflectionStep | model.LetterStep):
@@ -212,7 +223,7 @@ def review_notes(
         notes.append(
             ReviewNote(
                 step_id=step.id,
-                step_title=step.title,
+                step_title=titles.get(step.id, step.title),
                 verdict=Verdict.RETURNED if state is ReviewState.RETURNED else Verdict.ACCEPTED,
                 comment=verdict.comment if verdict is not None else "",
             )

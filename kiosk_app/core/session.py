@@ -110,7 +110,8 @@ class KioskSession:
         return choice
 
     def home(self) -> list[EnrolmentSummary]:
-        return self._home.enrolments(participant_id=self._require().participant_id)
+        who = self._require()
+        return self._home.enrolments(participant_id=who.participant_id, language=who.language)
 
     def open_enrolment(self, *, enrolment_id: str, step_id: str | None = None) -> ProgrammePlayer:
         """The player for one of the signed-in participant's enrolments (Continue); at

@@ -46,6 +46,7 @@ class Speaker(QObject):
         self._narration: tuple[QIODevice | Reader, str] | None = None
         self._narrator: PackPlayer | None = None
         self._speaking = False
+        self._language: str | None = None
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -62,13 +63,20 @@ class Speaker(QObject):
     def has_narration(self) -> bool:
         return self._narration is not None
 
-    def set_locale_name(self, name: str) -> None:
-        """Speak in this language (e.g. "en_GB") when the engine has it."""
-        tts = self._engine()
-        for locale in tts.availableLocales():
-            if locale.name() == name:
-                tts.setLocale(locale)
-                return
+    def set_language(self, code: str) -> None:
+        """Speak text in `code` ("pl", "en-GB": the programme's language) from now on.
+
+        The engine's voice for that locale, else one for the same language; with neither,
+        the engine's default (the step's narration, made in the pack's language, still
+        plays). Applied when the engine starts, so setting it starts nothing.
+        """
+        self._language = code
+        if self._tts is not None:
+            self._apply_language(self._tts)
+
+    def language(self) -> str | None:
+        """The language text is to be spoken in (`set_language`), if one was set."""
+        return self._language
 
     def say(self, text: str) -> None:
         """Read `text` aloud, or play the narration from the start if the step has one."""
@@ -113,7 +121,23 @@ class Speaker(QObject):
             self._tts = QTextToSpeech(name, self) if name else QTextToSpeech(self)
             self._tts.stateChanged.connect(self._on_tts_state)
             self._tts.errorOccurred.connect(self._on_tts_error)
+            if self._language is not None:
+                self._apply_language(self._tts)
         return self._tts
+
+    def _apply_language(self, tts: QTextToSpeech) -> None:
+        from PySide6.QtCore import QLocale
+
+        assert self._language is not None
+        wanted = QLocale(self._language.replace("-", "_"))
+        voices = tts.availableLocales()
+        match = next((v for v in voices if v.name() == wanted.name()), None) or next(
+            (v for v in voices if v.language() == wanted.language()), None
+        )
+        if match is None:
+            log.info("no text-to-speech voice for %s; the engine's default speaks", wanted.name())
+        elif match != tts.locale():
+            tts.setLocale(match)
 
     def _load_narration(self, source: QIODevice | Reader, url_hint: str) -> PackPlayer:
         from kiosk_app.ui.steps.playback import PackPlayer

@@ -116,6 +116,8 @@ def test_the_bare_command_starts_an_empty_kiosk_on_welcome_and_stops_on_sigterm(
             lambda: log.is_file() and "screen shown: welcome" in log.read_text("utf-8"),
             timeout=30_000,
         )
+        # The store opens once welcome is painted; stopped sooner, the kiosk creates nothing.
+        qtbot.waitUntil(lambda: "kiosk services ready" in log.read_text("utf-8"), timeout=30_000)
         app.send_signal(signal.SIGTERM)
         _, stderr = app.communicate(timeout=30)
     finally:

@@ -124,6 +124,27 @@ def test_the_player_opens_the_version_in_the_participants_language(
         assert player.current_step.title == polish.programme.step(player.current_step_id).title
 
 
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_home_names_the_programme_and_its_modules_in_the_version_they_read(
+    services: KioskServices,
+    english: SamplePack,
+    polish: SamplePack,
+    clock: ManualClock,
+    language: str,
+) -> None:
+    install_and_offer(services.store, english, polish)
+    who = enrol(services, english, clock, language)
+    assert services.session.sign_in(access_code=who.access_code, pin=who.pin).ok
+    [card] = services.session.home()
+    read = polish.programme if language == "pl" else english.programme
+    assert card.title == read.title
+    assert [m.title for m in card.modules] == [m.title for m in read.modules]
+    assert [m.module_id for m in card.modules] == [m.id for m in english.programme.modules]
+    if language == "pl":
+        assert card.title == "Alkohol i ty"
+        assert card.title != english.programme.title
+
+
 def test_a_version_not_in_the_catalogue_is_not_used(
     services: KioskServices, english: SamplePack, polish: SamplePack, clock: ManualClock
 ) -> None:

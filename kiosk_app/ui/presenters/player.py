@@ -75,6 +75,8 @@ class PlayerPresenter(QObject):
         self.close()
         self._player = player
         self._pack = pack
+        if self._speaker is not None:  # the version they read: in their language if there is one
+            self._speaker.set_language(player.programme.language)
         player.view_started()
         self._show_current()
         self._timer.start()

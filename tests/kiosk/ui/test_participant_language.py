@@ -124,6 +124,8 @@ def test_a_polish_participant_sees_polish_until_they_sign_out(
     person.wait_for_screen("home")
     assert languages.current == "pl"
     person.qtbot.waitUntil(lambda: shows(kiosk.screens.home, "Twój program"))
+    assert shows(kiosk.screens.home, "Alkohol i ty")  # the programme's Polish title
+    assert shows(kiosk.screens.home, "Na początek")  # and its first module's
 
     person.tap("Continue")
     person.wait_for_screen("step")
@@ -131,6 +133,7 @@ def test_a_polish_participant_sees_polish_until_they_sign_out(
     assert player.programme.id == "alcohol-and-you-pl"
     person.qtbot.waitUntil(lambda: shows(kiosk.screens.step, "Zrób przerwę"))
     assert shows(kiosk.screens.step, "Na początek")  # the Polish module's title
+    assert kiosk.speaker.language() == "pl"  # read aloud in Polish where a voice has it
 
     person.tap("take a break")
     person.wait_for_screen("welcome")

@@ -68,6 +68,29 @@ def test_speech_ends_by_itself_at_the_end_of_the_text(qtbot: QtBot, speaker: Spe
     qtbot.waitUntil(lambda: not speaker.is_speaking(), timeout=LOAD_MS)
 
 
+@pytest.mark.parametrize(
+    ("language", "voice"),
+    [("fi", "fi_FI"), ("nb-NO", "nb_NO"), ("en-US", "en_US"), ("en", "en_US"), ("pl", "en_GB")],
+)
+def test_text_is_spoken_in_the_programmes_language_when_there_is_a_voice_for_it(
+    speaker: Speaker, language: str, voice: str
+) -> None:
+    # The mock engine speaks en_GB (its default), en_US, nb_NO, nn_NO and fi_FI.
+    assert speaker.engine().locale().name() == "en_GB"
+    speaker.set_language(language)
+    assert speaker.engine().locale().name() == voice
+
+
+def test_the_language_set_before_the_engine_starts_is_used_when_it_does(qtbot: QtBot) -> None:
+    speaking = Speaker(engine="mock")
+    try:
+        speaking.set_language("fi")
+        assert speaking.engine().locale().name() == "fi_FI"
+    finally:
+        speaking.shutdown()
+        speaking.deleteLater()
+
+
 def test_nothing_to_say_says_nothing(qtbot: QtBot, speaker: Speaker) -> None:
     with qtbot.assertNotEmitted(speaker.speaking_changed):
         speaker.say("   ")
