@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := python3-venv xvfb libxcb-icccm4 libxcb-keysyms1 libpulse0 chromium age minisign ffmpeg espeak-ng xdotool pulseaudio fonts-dejavu-core
+DEBIAN_PACKAGES := python3-venv xvfb libxcb-icccm4 libxcb-keysyms1 libpulse0 chromium age minisign ffmpeg espeak-ng xdotool pulseaudio fonts-dejavu-core cage shellcheck nginx curl binutils
 # The install stamp changes whenever pyproject.toml does, so dependencies follow it.
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
@@ -35,6 +35,40 @@ bench: deps
 
 demo: deps
 	$(BIN)/python scripts/demo.py
+
+# The kiosk as a one-folder PyInstaller bundle and its archive (installer/kiosk.spec; readelf
+# and strip come from binutils). Rebuilt when the spec, pyproject.toml or any module changes.
+.PHONY: bundle test-bundle bench-bundle
+KIOSK_VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+BUNDLE_DIR := build/bundle
+BUNDLE_ARCHIVE := $(BUNDLE_DIR)/kiosk-app-$(KIOSK_VERSION)-linux-$(shell uname -m).tar.gz
+BUNDLE_TOOLS := $(VENV)/.bundle-tools-$(shell sha256sum pyproject.toml | cut -c1-16)
+BUNDLE_INPUTS := installer/kiosk.spec pyproject.toml $(shell find kiosk_app content_packs \
+	sync_server -path content_packs/library -prune -o -type f \( -name '*.py' -o -name '*.qm' \
+	-o -name '*.mako' \) -print)
+
+bundle: system-deps $(BUNDLE_ARCHIVE)
+
+$(BUNDLE_TOOLS): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[kiosk,server,dev,bundle]'
+	@rm -f $(VENV)/.bundle-tools-*
+	@touch $@
+
+$(BUNDLE_ARCHIVE): $(BUNDLE_TOOLS) $(BUNDLE_INPUTS)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath $(BUNDLE_DIR) \
+		--workpath build/pyinstaller installer/kiosk.spec
+	@rm -f $(BUNDLE_DIR)/kiosk-app-*.tar.gz
+	tar --sort=name --owner=0 --group=0 --numeric-owner -C $(BUNDLE_DIR) -czf $@.part kiosk-app
+	@mv $@.part $@
+	@du -sb $(BUNDLE_DIR)/kiosk-app | awk '{printf "kiosk bundle: %.1f MB in %s\n", $$1 / 1e6, $$2}'
+
+# The tests marked `bundle` (deselected from `make test`): tests/installer/test_bundle.py and
+# the kiosk session's install of the archive.
+test-bundle: bundle
+	$(BIN)/pytest -m bundle
+
+bench-bundle: bundle
+	$(BIN)/python -m benchmarks --only bundle
 
 clean:
 	rm -rf build .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.bundle import bundle_budgets
 from benchmarks.dashboard import dashboard_budgets
 from benchmarks.kiosk import kiosk_budgets
 from benchmarks.kiosk_push import kiosk_push_budgets
@@ -21,7 +22,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None, help="where to build (default: tmp)")
     parser.add_argument(
         "--only",
-        choices=["packs", "server", "dashboard", "kiosk", "sync"],
+        choices=["packs", "server", "dashboard", "kiosk", "sync", "bundle"],
         default=None,
         help="run one group of budgets",
     )
@@ -42,6 +43,9 @@ def main() -> int:
     if args.only in (None, "sync"):
         with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-sync-") as tmp:
             lines += kiosk_push_budgets(Path(tmp))
+    if args.only in (None, "bundle"):  # what `make bundle` built; PENDING lines if nothing
+        with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-bundle-") as tmp:
+            lines += bundle_budgets(Path(tmp))
     print_lines(lines)
     return 1 if any(line.verdict == "FAIL" for line in lines) else 0
 

@@ -37,6 +37,8 @@ from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
 from kiosk_app.core.clock import ManualClock
 from kiosk_app.store.db import Store
 from kiosk_app.store.models import JournalEvent
+from tests.support.display import keys as _keys
+from tests.support.display import xvfb as _xvfb
 from tests.support.kiosk import (
     START,
     build_sample_pack,
@@ -53,7 +55,6 @@ SAMPLE_SECONDS = 5.0  # RSS sampled this long while the video plays (it lasts 12
 SAMPLE_EVERY = 0.1
 CODE = "ABC-00001"
 PIN = "482916"
-WIDTH, HEIGHT = 1280, 800
 MB = 1_000_000
 
 COLD_NAME = f"kiosk cold start to login (Xvfb, median of {RUNS})"
@@ -85,28 +86,6 @@ def _seed(workdir: Path) -> _Seeded:
 
 
 # -- the desk: a display, a sound sink, processes on them ----------------------------------------
-
-
-@contextmanager
-def _xvfb() -> Iterator[str]:
-    """A fresh Xvfb server on a display number it picks itself (-displayfd)."""
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{WIDTH}x{HEIGHT}x24"]
-        + ["-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    try:
-        with os.fdopen(read_end) as pipe:
-            number = pipe.readline().strip()
-        if not number.isdigit():
-            raise RuntimeError("Xvfb did not report a display number")
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @contextmanager
@@ -208,10 +187,6 @@ def _stamp(asctime: str) -> float:
     return datetime.strptime(asctime, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-def _keys(env: dict[str, str], *args: str) -> None:
-    subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
-
-
 def _memory(pid: int) -> dict[str, int]:
     """VmRSS, RssAnon (kB) and Threads from /proc/PID/status."""
     wanted = {"VmRSS", "RssAnon", "Threads"}
@@ -240,7 +215,9 @@ def _peak_rss(process: _Process, seconds: float) -> dict[str, int]:
 # -- the budgets -----------------------------------------------------------------------------------
 
 
-class _Desk:
+class Desk:
+    """The display, sound server and seeded data folder the kiosk processes start on."""
+
     def __init__(self, env: dict[str, str], seeded: _Seeded, workdir: Path) -> None:
         self.env = env
         self.seeded = seeded
@@ -250,16 +227,17 @@ class _Desk:
         self.bare_log = workdir / "bare.log"
         self.bare_cmd = [sys.executable, "-m", "benchmarks.bare_window", str(self.bare_log)]
 
-    def kiosk(self) -> tuple[_Process, _Log]:
+    def kiosk(self, cmd: list[str] | None = None) -> tuple[_Process, _Log]:
+        """The kiosk started (`python -m kiosk_app` on the seeded data, unless `cmd`)."""
         log = _Log(self.kiosk_log)
-        return _Process(self.kiosk_cmd, self.env, self.workdir / "kiosk.err"), log
+        return _Process(cmd or self.kiosk_cmd, self.env, self.workdir / "kiosk.err"), log
 
     def bare(self) -> tuple[_Process, _Log]:
         log = _Log(self.bare_log)
         return _Process(self.bare_cmd, self.env, self.workdir / "bare.err"), log
 
 
-class _Tapper:
+class Tapper:
     """Presses Return on the display through XTest, on a connection opened beforehand.
 
     xdotool would start a process per key (20-30 ms here) between the stamp and the key
@@ -287,24 +265,32 @@ class _Tapper:
         self._conn.close()
 
 
-def _cold_start(desk: _Desk) -> list[Line]:
+def to_login_screen(
+    desk: Desk, tapper: Tapper, cmd: list[str] | None = None
+) -> tuple[float, float]:
+    """One cold start of the kiosk (`cmd`, else `python -m kiosk_app`): seconds from process
+    start to the welcome screen shown, and to the login screen (Start tapped on welcome)."""
+    process, log = desk.kiosk(cmd)
+    with process:
+        to_welcome = log.wait("screen shown: welcome", process) - process.started
+        tapped = tapper.press_return()  # Start has the focus
+        return to_welcome, to_welcome + log.wait("screen shown: login", process) - tapped
+
+
+def _cold_start(desk: Desk) -> list[Line]:
     """Process start to the login screen (Start tapped on welcome) vs a bare window shown.
 
     To login = start to welcome shown + the tap on Start to login shown: the wait before the
-    tap is the driver's, not the kiosk's (`_Tapper` sends the key from an open connection).
+    tap is the driver's, not the kiosk's (`Tapper` sends the key from an open connection).
     """
     welcome, login, bare = [], [], []
-    tapper = _Tapper(desk.env["DISPLAY"])
+    tapper = Tapper(desk.env["DISPLAY"])
     try:
         for run in range(RUNS + 1):
             process, log = desk.bare()
             with process:
                 shown = log.wait(BARE_MARK, process) - process.started
-            process, log = desk.kiosk()
-            with process:
-                to_welcome = log.wait("screen shown: welcome", process) - process.started
-                tapped = tapper.press_return()  # Start has the focus
-                to_login = to_welcome + log.wait("screen shown: login", process) - tapped
+            to_welcome, to_login = to_login_screen(desk, tapper)
             if run:  # the first run of each only warms the OS file cache
                 bare.append(shown)
                 welcome.append(to_welcome)
@@ -342,7 +328,7 @@ def _share_played(store: Store, video_step: str, after_seq: int) -> float:
         return max((float(e.data["fraction"]) for e in events), default=0.0)
 
 
-def _press_play(desk: _Desk, after_seq: int) -> None:
+def _press_play(desk: Desk, after_seq: int) -> None:
     """Space on Play (focused once the video is loaded) until the kiosk journals playing.
 
     The kiosk journals the share played every 10 % (1.2 s of this video); the journal is
@@ -361,7 +347,7 @@ def _press_play(desk: _Desk, after_seq: int) -> None:
     raise RuntimeError("the video did not start playing")
 
 
-def _video_rss(desk: _Desk) -> list[Line]:
+def _video_rss(desk: Desk) -> list[Line]:
     """Sign in, Continue to the video step, press Play, sample VmRSS while it plays."""
     before = _journal_seq(desk.seeded.data)
     process, log = desk.kiosk()
@@ -402,7 +388,7 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18]
 
 
-def _next_step(desk: _Desk) -> list[Line]:
+def _next_step(desk: Desk) -> list[Line]:
     """`benchmarks.kiosk_steps` in a child on the offscreen platform (see its docstring)."""
     env = {k: v for k, v in desk.env.items() if k != "DISPLAY"}
     env["QT_QPA_PLATFORM"] = "offscreen"
@@ -467,6 +453,17 @@ def _compile_bytecode() -> None:
             raise RuntimeError(f"{package} did not byte-compile")
 
 
+@contextmanager
+def open_desk(workdir: Path) -> Iterator[Desk]:
+    """Byte-compiled packages, a seeded data folder, a private Xvfb display and sound server."""
+    _compile_bytecode()
+    seeded = _seed(workdir)
+    with _xvfb() as display, _null_sound(workdir / "pulse") as pulse:
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        env.update(DISPLAY=display, PULSE_SERVER=pulse, KIOSK_KEY_STORE="file")
+        yield Desk(env, seeded, workdir)
+
+
 def kiosk_budgets(workdir: Path) -> list[Line]:
     budgets = [(COLD_NAME, COLD_BUDGET), (NEXT_NAME, NEXT_BUDGET), (RSS_NAME, RSS_BUDGET)]
     missing = [tool for tool in ("Xvfb", "xdotool", "pulseaudio") if shutil.which(tool) is None]
@@ -475,12 +472,7 @@ def kiosk_budgets(workdir: Path) -> list[Line]:
         return [Line(name, "not measured", why, budget, "FAIL") for name, budget in budgets]
     lines: list[Line] = []
     try:
-        _compile_bytecode()
-        seeded = _seed(workdir)
-        with _xvfb() as display, _null_sound(workdir / "pulse") as pulse:
-            env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-            env.update(DISPLAY=display, PULSE_SERVER=pulse, KIOSK_KEY_STORE="file")
-            desk = _Desk(env, seeded, workdir)
+        with open_desk(workdir) as desk:
             lines += _guarded(COLD_NAME, COLD_BUDGET, lambda: _cold_start(desk))
             lines += _guarded(NEXT_NAME, NEXT_BUDGET, lambda: _next_step(desk))
             lines += _guarded(RSS_NAME, RSS_BUDGET, lambda: _video_rss(desk))

@@ -32,7 +32,11 @@ def test_command_is_in_readme(command: str) -> None:
     assert f"`{command}" in README
 
 
-@pytest.mark.parametrize("target", ["make demo", "make test", "make bench"])
+@pytest.mark.parametrize(
+    "target",
+    ["make demo", "make test", "make bench"]
+    + ["make bundle", "make test-bundle", "make bench-bundle"],
+)
 def test_make_targets_are_in_readme(target: str) -> None:
     assert target in README
 

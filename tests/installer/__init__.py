@@ -1,0 +1,1 @@
+"""Tests of the installers: the kiosk bundle, the kiosk session, the server deployment."""
