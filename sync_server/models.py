@@ -298,7 +298,9 @@ class Change(Base):
     """The change log that feeds pulls: one row per change, in commit order."""
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_scope", "force_id", "seq"),)
+    # A pull reads each of its scopes (this site, the whole force, the whole scheme) as one
+    # index range in seq order.
+    __table_args__ = (Index("ix_changes_site_scope", "force_id", "site_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     force_id: Mapped[str | None] = mapped_column(ForeignKey("forces.id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from pydantic import JsonValue
@@ -24,16 +25,7 @@ def changes_since(
     settings: Settings,
     now: datetime,
 ) -> protocol.PullResponse:
-    rows = s.scalars(
-        select(models.Change)
-        .where(
-            models.Change.seq > cursor,
-            or_(models.Change.force_id == device.force_id, models.Change.force_id.is_(None)),
-            or_(models.Change.site_id == device.site_id, models.Change.site_id.is_(None)),
-        )
-        .order_by(models.Change.seq)
-        .limit(limit + 1)
-    ).all()
+    rows = _page(s, device, cursor, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     # Several changes to one record in a page collapse into its latest state.
@@ -66,6 +58,34 @@ def changes_since(
     )
 
 
+def _page(s: Session, device: models.Device, cursor: int, count: int) -> list[models.Change]:
+    """The first `count` changes after `cursor` in the device's scope, in seq order.
+
+    One ordered, limited index range per scope (its site, its whole force, the scheme, and a
+    site change with no force), merged here: each costs at most `count` rows however long the
+    log is, where one query with OR'd scopes sorted every later row of the force per page."""
+    change = models.Change
+    scopes = {
+        (force_id, site_id)
+        for force_id in (device.force_id, None)
+        for site_id in (device.site_id, None)
+    }
+    ranges = [
+        s.scalars(
+            select(change)
+            .where(
+                change.force_id.is_(None) if force_id is None else change.force_id == force_id,
+                change.site_id.is_(None) if site_id is None else change.site_id == site_id,
+                change.seq > cursor,
+            )
+            .order_by(change.seq)
+            .limit(count)
+        ).all()
+        for force_id, site_id in sorted(scopes, key=lambda scope: (scope[0] or "", scope[1] or ""))
+    ]
+    return list(heapq.merge(*ranges, key=lambda row: row.seq))[:count]
+
+
 def _render(
     s: Session, device: models.Device, row: models.Change, settings: Settings
 ) -> protocol.Change | None:
@@ -96,17 +116,17 @@ def _foreign_events(
     at this device's site, as "event" changes (seq filled in by the caller); one query."""
     if not event_ids:
         return {}
-    rows = s.scalars(
-        select(models.Event)
+    # Looked up by primary key only and the site checked here: given the site as well, a
+    # planner may walk every event of the site (SQLite without statistics does).
+    rows = s.execute(
+        select(models.Event, models.Enrolment.site_id)
         .join(models.Enrolment, models.Enrolment.id == models.Event.enrolment_id)
-        .where(
-            models.Event.id.in_(event_ids),
-            models.Event.device_id != device.id,
-            models.Enrolment.site_id == device.site_id,
-        )
-    )
+        .where(models.Event.id.in_(event_ids))
+    ).all()
     found: dict[str, protocol.Change] = {}
-    for event in rows:
+    for event, site_id in rows:
+        if event.device_id == device.id or site_id != device.site_id:
+            continue
         wire = protocol.SyncEvent(
             id=event.id,
             device_id=event.device_id,

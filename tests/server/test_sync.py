@@ -14,7 +14,7 @@ from sqlalchemy.dialects import sqlite
 from content_packs import authoring, pack
 from sync_server import models, protocol
 from sync_server.db import SessionFactory, sqlite_timestamp
-from sync_server.services import packs
+from sync_server.services import changes, packs
 from sync_server.settings import Settings
 from tests.support.device import Registration, TestDevice
 from tests.support.journeys import whole_programme
@@ -406,6 +406,47 @@ def test_pull_pages_through_changes_and_never_sends_private_fields(
     # Nothing new: an empty page that keeps the cursor.
     last = protocol.PullResponse.model_validate_json(kiosk.pull(cursor).content)
     assert (last.changes, last.next_cursor, last.more) == ([], cursor, False)
+
+
+def test_pull_pages_interleave_site_force_and_scheme_changes_in_log_order(
+    kiosk: TestDevice, world: World
+) -> None:
+    # Changes for this site, its whole force, the whole scheme, another site and another
+    # force, interleaved; small pages must give exactly the first three, in log order.
+    scopes = [
+        ("north", "north-custody", True),
+        ("north", None, True),
+        ("south", "south-custody", False),
+        (None, None, True),
+        ("north", "north-library", False),
+        ("south", None, False),
+    ]
+    expected: list[str] = []
+    now = datetime.now(UTC)
+    with world.sessions.begin() as s:
+        for i in range(30):
+            force_id, site_id, mine = scopes[i % len(scopes)]
+            entity_id = f"scope-test-{i:02d}"
+            changes.record_change(
+                s, kind=models.ChangeKind.PARTICIPANT, entity_id=entity_id,
+                force_id=force_id, site_id=site_id, at=now,
+            )  # fmt: skip
+            s.flush()
+            if mine:
+                expected.append(entity_id)
+    object.__setattr__(world.settings, "pull_page_size", 4)
+    seen: list[str] = []
+    cursors: list[int] = []
+    cursor = ""
+    while True:
+        page = protocol.PullResponse.model_validate_json(kiosk.pull(cursor).content)
+        seen += [c.id for c in page.changes if c.id.startswith("scope-test-")]
+        cursors += [c.seq for c in page.changes]
+        cursor = page.next_cursor
+        if not page.more:
+            break
+    assert seen == expected
+    assert cursors == sorted(cursors)
 
 
 def test_catalogue_entry_points_at_a_downloadable_pack(kiosk: TestDevice) -> None:
