@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk_app.app import KeyStoreChoice, KioskSetupError, configure_logging, open_kiosk
+from kiosk_app.app import KeyStoreChoice, KioskSetupError, configure_early_logging, open_kiosk
 from kiosk_app.store import keys
 from kiosk_app.store.errors import StoreError
 
@@ -137,11 +137,14 @@ def _enrol(args: argparse.Namespace, data_dir: Path, key_store: KeyStoreChoice) 
 
 
 def _run_kiosk(data_dir: Path, key_store: KeyStoreChoice, *, windowed: bool) -> int:
-    configure_logging(data_dir)
+    early_log = configure_early_logging(data_dir)  # rotated once the store is opening
     # Qt is imported only to run the window: `status` works on a machine without a display.
     from kiosk_app.ui.main import RunOptions, run
 
-    return run(RunOptions(data_dir=data_dir, key_store=key_store, windowed=windowed))
+    options = RunOptions(
+        data_dir=data_dir, key_store=key_store, windowed=windowed, early_log=early_log
+    )
+    return run(options)
 
 
 def _status(data_dir: Path, key_store: KeyStoreChoice) -> int:

@@ -49,6 +49,8 @@ class RunOptions:
     data_dir: Path
     key_store: KeyStoreChoice = KeyStoreChoice.AUTO
     windowed: bool = False
+    # The unrotated handler `kiosk-app` logs its first lines with; the loader rotates it.
+    early_log: logging.FileHandler | None = None
 
 
 class KioskUi:
@@ -173,8 +175,10 @@ def _quit_on_signals(app: QApplication) -> QTimer:
 
 def _open_services(options: RunOptions) -> KioskServices:
     """On the loader thread: open the store (migrating if need be) and warm the presenter."""
-    from kiosk_app.app import open_kiosk
+    from kiosk_app.app import open_kiosk, rotate_logs
 
+    if options.early_log is not None:
+        rotate_logs(options.early_log, options.data_dir)
     services = open_kiosk(options.data_dir, key_store_choice=options.key_store)
     try:
         for name in _WARM_MODULES:  # imported here, off the GUI thread

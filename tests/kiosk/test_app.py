@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +19,11 @@ from kiosk_app import app as kiosk_app_module
 from kiosk_app.app import (
     KeyStoreChoice,
     KioskSetupError,
+    configure_early_logging,
     configure_logging,
     key_store_for,
     open_kiosk,
+    rotate_logs,
 )
 from kiosk_app.core.clock import ManualClock
 from kiosk_app.store import keys
@@ -151,3 +156,47 @@ def test_logs_name_no_one_and_hold_no_pin(
     assert who.participant_id in text  # it does log, by id
     for secret in (NAME, CODE, TEMPORARY_PIN, "999999", "482916"):
         assert secret not in text
+
+
+def test_the_first_log_lines_are_kept_when_rotation_takes_over(tmp_path: Path) -> None:
+    data = tmp_path / "kiosk"
+    root = logging.getLogger()
+    level = root.level
+    early = configure_early_logging(data)
+    rotating: logging.Handler | None = None
+    try:
+        logging.getLogger("kiosk_app.test").info("before rotation %s", "abc123")
+        rotating = rotate_logs(early, data)
+        logging.getLogger("kiosk_app.test").info("after rotation %s", "abc123")
+        assert isinstance(rotating, logging.handlers.RotatingFileHandler)
+        assert early not in root.handlers
+        assert rotating in root.handlers
+        assert early.stream is None  # closed
+        rotating.flush()
+        lines = Path(rotating.baseFilename).read_text("utf-8").splitlines()
+    finally:
+        for handler in (early, rotating):
+            if handler is not None:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+    assert Path(rotating.baseFilename) == Path(early.baseFilename)
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        "before rotation abc123",
+        "after rotation abc123",
+    ]
+
+
+def test_the_window_modules_leave_the_store_and_log_rotation_to_the_loader() -> None:
+    # Everything imported before the welcome screen paints is cold-start time (DESIGN.md §7):
+    # the store (SQLAlchemy, argon2) and logging.handlers are the loader thread's to import.
+    probe = (
+        "import sys, kiosk_app.cli, kiosk_app.ui.main\n"
+        "print(sorted(m for m in ('sqlalchemy', 'argon2', 'alembic', 'logging.handlers',"
+        " 'kiosk_app.core.auth', 'kiosk_app.store.db') if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "[]"
