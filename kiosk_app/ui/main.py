@@ -151,6 +151,7 @@ class KioskUi:
         self.network.stop()
         self.officer_runner.wait()
         self.runner.wait()
+        self.officer.idle.stop()
         self.presenter.shutdown()
         self.window.allow_exit()
         self.window.close()

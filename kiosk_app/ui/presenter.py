@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk_app.core.auth import LoginOutcome, LoginResult, PinChoice
 from kiosk_app.core.clock import Clock
 from kiosk_app.core.home import local_today
+from kiosk_app.core.idle import IdleTimer
 from kiosk_app.core.library import PackLibrary, matching_language
 from kiosk_app.core.session import KioskSession, LogoutReason
 from kiosk_app.ui.i18n import SOURCE_LANGUAGE, Translations
@@ -134,6 +135,11 @@ class KioskPresenter(QObject):
 
     def current_screen(self) -> str:
         return self._window.current_screen()
+
+    def new_idle_timer(self) -> IdleTimer:
+        """An idle timer with the kiosk's idle settings as they are now (the officer console
+        locks itself after the same time)."""
+        return self._session.idle_timer()
 
     # -- screens ------------------------------------------------------------------------------
 

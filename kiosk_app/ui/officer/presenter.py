@@ -53,6 +53,7 @@ from kiosk_app.ui.officer.register import (
 )
 from kiosk_app.ui.officer.sign_in import OfficerSignInScreen
 from kiosk_app.ui.presenter import KioskPresenter
+from kiosk_app.ui.presenters.idle import IDLE_TICK_MS, IdleWatch
 from kiosk_app.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class OfficerPresenter(QObject):
         downloads: DownloadRelay | None = None,
         choose_printer: PrinterChoice = ask_for_printer,
         sync: RunsSyncs | None = None,
+        idle_tick_ms: int = IDLE_TICK_MS,
         parent: QObject | None = None,
     ) -> None:
         """`downloads` must be the relay whose `report` the engine was given as its progress
@@ -162,6 +164,18 @@ class OfficerPresenter(QObject):
             parent=self,
         )
         downloads.progress.connect(screens.console.show_progress)
+        # An officer who walks away leaves registration, PIN resets and a slip with a new PIN
+        # on screen: after the kiosk's idle time (and its warning) the console locks itself.
+        # A download in progress counts as activity: the officer is watching it.
+        self.idle = IdleWatch(
+            overlay=window.idle_overlay,
+            make_timer=kiosk.new_idle_timer,
+            tick_ms=idle_tick_ms,
+            parent=self,
+        )
+        window.user_activity.connect(self.idle.activity)
+        downloads.progress.connect(self.idle.activity)
+        self.idle.timed_out.connect(self._lock_when_idle)
         self._shortcut = QShortcut(QKeySequence(OPEN_SHORTCUT), window)
         self._shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self._shortcut.activated.connect(self.open)
@@ -206,6 +220,7 @@ class OfficerPresenter(QObject):
         self._kiosk.sign_out(LogoutReason.OFFICER)
         self._screens.sign_in.clear()
         self._window.show_screen(ScreenName.OFFICER_SIGN_IN)
+        self.idle.start()
         log.info("officer console asked for")
         self.opened.emit()
 
@@ -218,6 +233,7 @@ class OfficerPresenter(QObject):
 
     def lock(self) -> None:
         """Back to the welcome screen; the next officer signs in again."""
+        self.idle.stop()
         self._tasks.invalidate()
         self._signed_in = None
         self._screens.sign_in.clear()
@@ -227,6 +243,10 @@ class OfficerPresenter(QObject):
         self._screens.enrol.start()
         self._kiosk.start()
         self.closed.emit()
+
+    def _lock_when_idle(self) -> None:
+        log.info("officer console locked after inactivity")
+        self.lock()
 
     # -- signing in ---------------------------------------------------------------------------
 
@@ -457,6 +477,7 @@ class OfficerPresenter(QObject):
 
     def _exit_kiosk(self) -> None:
         log.info("officer closed the kiosk")
+        self.idle.stop()
         self._tasks.invalidate()
         self._window.allow_exit()
         self._window.close()

@@ -37,6 +37,9 @@ class IdleWatch(QObject):
         self._ticker.setInterval(tick_ms)
         self._ticker.timeout.connect(self.tick)
         overlay.still_here.connect(self.still_here)
+        # A watch can outlive its window (the officer console's is not the window's child):
+        # once the overlay is gone there is nothing left to watch.
+        overlay.destroyed.connect(self._ticker.stop)
 
     def start(self) -> None:
         """(Re)start counting from now, with the idle settings as they are now."""

@@ -242,6 +242,51 @@ def test_lock_returns_to_welcome(officer: OfficerAtKiosk) -> None:
     assert not officer.console.presenter.signed_in
 
 
+def _idle_settings(services: KioskServices) -> tuple[int, int]:
+    with services.store.unit() as s:
+        settings = repos.settings(s)
+    return settings.idle_timeout_seconds, settings.idle_warning_seconds
+
+
+def test_a_console_left_alone_locks_itself_and_hides_the_new_pin(
+    qtbot: QtBot, officer: OfficerAtKiosk, kiosk: KioskUnderTest, services: KioskServices
+) -> None:
+    # The officer registers someone and walks away with the slip (and its PIN) on screen.
+    officer.open_console()
+    officer.register_participant("Sam", "NC/2026/0042")
+    assert officer.window.current_screen() == "slip"
+    timeout, warning = _idle_settings(services)
+    overlay = officer.window.idle_overlay
+    kiosk.clock.advance(timeout - warning + 1)
+    qtbot.waitUntil(overlay.isVisible)
+    assert officer.window.current_screen() == "slip"  # a warning first, then the lock
+    kiosk.clock.advance(warning)
+    qtbot.waitUntil(lambda: officer.window.current_screen() == "welcome")
+    assert not overlay.isVisible()
+    assert not officer.console.presenter.signed_in
+    assert officer.console.screens.slip.slip()["Temporary PIN"] == ""
+    assert not officer.console.presenter.idle.running
+
+
+def test_an_officer_still_at_the_console_stays_signed_in(
+    qtbot: QtBot, officer: OfficerAtKiosk, kiosk: KioskUnderTest, services: KioskServices
+) -> None:
+    officer.open_console()
+    timeout, warning = _idle_settings(services)
+    overlay = officer.window.idle_overlay
+    kiosk.clock.advance(timeout - warning + 1)
+    qtbot.waitUntil(overlay.isVisible)
+    QTest.mouseClick(button_named(overlay, "I am still here"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not overlay.isVisible())
+    kiosk.clock.advance(timeout - warning - 1)
+    officer.console.presenter.idle.tick()
+    assert officer.window.current_screen() == "console"
+    assert officer.console.presenter.signed_in
+    officer.tap("Lock")  # and locking by hand stops the watch
+    officer.settle()
+    assert not officer.console.presenter.idle.running
+
+
 def test_exit_kiosk_closes_the_window(qtbot: QtBot, officer: OfficerAtKiosk) -> None:
     officer.open_console()
     officer.tap("Exit kiosk")
