@@ -14,7 +14,6 @@ import shutil
 import statistics
 from pathlib import Path
 
-from benchmarks.bare_window import MARK as BARE_MARK
 from benchmarks.kiosk import RUNS, Desk, Tapper, open_desk, to_login_screen
 from benchmarks.report import Line
 from tests.support import bundle
@@ -32,9 +31,7 @@ def _cold_starts(desk: Desk) -> list[Line]:
     tapper = Tapper(desk.env["DISPLAY"])
     try:
         for run in range(RUNS + 1):
-            process, log = desk.bare()
-            with process:
-                shown = log.wait(BARE_MARK, process) - process.started
+            shown = desk.bare_shown()
             _, from_source = to_login_screen(desk, tapper)
             _, from_bundle = to_login_screen(desk, tapper, bundled_cmd)
             if run:  # the first run of each only warms the OS file cache

@@ -236,6 +236,12 @@ class Desk:
         log = _Log(self.bare_log)
         return _Process(self.bare_cmd, self.env, self.workdir / "bare.err"), log
 
+    def bare_shown(self) -> float:
+        """One cold start of the bare window: seconds from process start to it shown."""
+        process, log = self.bare()
+        with process:
+            return log.wait(BARE_MARK, process) - process.started
+
 
 class Tapper:
     """Presses Return on the display through XTest, on a connection opened beforehand.
@@ -287,9 +293,7 @@ def _cold_start(desk: Desk) -> list[Line]:
     tapper = Tapper(desk.env["DISPLAY"])
     try:
         for run in range(RUNS + 1):
-            process, log = desk.bare()
-            with process:
-                shown = log.wait(BARE_MARK, process) - process.started
+            shown = desk.bare_shown()
             to_welcome, to_login = to_login_screen(desk, tapper)
             if run:  # the first run of each only warms the OS file cache
                 bare.append(shown)
