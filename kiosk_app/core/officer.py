@@ -116,10 +116,13 @@ class OfficerService:
         disposal_type: str,
         due_date: date,
         conditions: str = "",
-        language: str = "en",
+        language: str | None = None,
         accessibility: dict[str, Any] | None = None,
     ) -> Credentials:
-        """Register a participant and assign an installed programme; works offline."""
+        """Register a participant and assign an installed programme; works offline.
+
+        `language` is the one they read best (the kiosk speaks it where it can, and opens the
+        programme's version in it); by default, the programme's own language."""
         pin = temporary_pin()
         pin_hash = self._hasher.hash(pin)
         participant_id, enrolment_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -138,6 +141,7 @@ class OfficerService:
                     "That programme is not on this kiosk yet. Sync first.",
                     problem=Problem.PROGRAMME_MISSING,
                 )
+            offered = repos.catalogue_entry(s, pack_id=programme_id, version=pack.version)
             code = _next_access_code(s, prefix)
             registration = _valid(
                 ParticipantRegistration,
@@ -145,7 +149,7 @@ class OfficerService:
                 force_reference=force_reference.strip(),
                 access_code=code,
                 pin_hash=pin_hash,
-                language=language,
+                language=language or (offered.language if offered is not None else "en"),
                 accessibility=dict(accessibility or {}),
             )
             assignment = _valid(
@@ -190,7 +194,6 @@ class OfficerService:
                 data=_json(assignment),
                 clock=self._clock,
             )
-            offered = repos.catalogue_entry(s, pack_id=programme_id, version=pack.version)
             title = offered.title if offered is not None else programme_id
         log.info("registered participant %s, enrolment %s", participant_id, enrolment_id)
         return Credentials(participant_id, enrolment_id, code, pin, programme_id, title, due_date)
@@ -204,6 +207,18 @@ class OfficerService:
                 offered = repos.catalogue_entry(s, pack_id=pack_id, version=version)
                 found.append((pack_id, offered.title if offered is not None else pack_id))
         return sorted(found, key=lambda item: item[1].casefold())
+
+    def languages(self) -> list[str]:
+        """The languages of the programmes on this kiosk (codes, sorted), English always."""
+        with self._store.unit() as s:
+            found = {"en"}
+            for installed in repos.installed_packs(s):
+                offered = repos.catalogue_entry(
+                    s, pack_id=installed.pack_id, version=installed.version
+                )
+                if offered is not None:
+                    found.add(offered.language)
+        return sorted(found)
 
     def device_setup(self) -> DeviceSetup:
         with self._store.unit() as s:

@@ -53,8 +53,7 @@ class Translations:
             if code == SOURCE_LANGUAGE:
                 options.append(ENGLISH)
                 continue
-            name = QLocale(code).nativeLanguageName() or code
-            options.append(LanguageOption(code=code, native_name=name[:1].upper() + name[1:]))
+            options.append(LanguageOption(code=code, native_name=native_language_name(code)))
         return options
 
     def remove(self) -> None:
@@ -92,3 +91,12 @@ class Translations:
         self._app.installTranslator(translator)
         self._installed.append(translator)
         return True
+
+
+def native_language_name(code: str) -> str:
+    """The language of `code` named in itself, capitalised ("Polski" for "pl"); the code
+    itself when Qt does not know it. English is plain "English" (Qt says "American")."""
+    if code == SOURCE_LANGUAGE:
+        return ENGLISH.native_name
+    name = QLocale(code).nativeLanguageName() or code
+    return name[:1].upper() + name[1:]

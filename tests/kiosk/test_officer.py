@@ -26,7 +26,7 @@ from kiosk_app.core.officer import (
 )
 from kiosk_app.store import keys, repos
 from kiosk_app.store.db import Store, open_store
-from kiosk_app.store.models import JournalEvent
+from kiosk_app.store.models import CatalogueEntry, JournalEvent
 from kiosk_app.sync.push import wire_event
 from sync_server import protocol
 from tests.support.kiosk import seed_officer
@@ -136,6 +136,48 @@ def test_registration_journals_exactly_what_the_server_ingests(
     result = login.attempt(access_code=slip.access_code, pin=slip.temporary_pin)
     assert result.ok
     assert result.must_choose_pin
+
+
+def _offer_installed_pack(store: Store, *, language: str) -> None:
+    """The catalogue entry a pull would have stored for the installed sample pack."""
+    with store.unit() as s:
+        s.add(
+            CatalogueEntry(
+                pack_id="alcohol-and-you", version=1, title="Alcohol and you",
+                language=language, family="alcohol-and-you", size=1, sha256="0" * 64,
+                signature="", url="https://packs.invalid/alcohol-and-you-1.pack",
+            )
+        )  # fmt: skip
+
+
+def _registered_language(store: Store, participant_id: str) -> str:
+    """The participant's language, as stored here and as the journal tells the server."""
+    registered = protocol.registration_data(wire_event(_journal(store)[-2], device_id=DEVICE_ID))
+    with store.unit() as s:
+        person = repos.participant(s, participant_id)
+        assert person is not None
+        assert registered.language == person.language
+        return person.language
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen", "stored"),
+    [
+        ("pl", None, "pl"),  # by default, the programme's own language
+        ("en", None, "en"),
+        ("en", "pl", "pl"),  # the officer's choice wins
+        (None, None, "en"),  # no catalogue entry (yet): English
+    ],
+)
+def test_a_participant_is_registered_in_the_language_they_read(
+    officer: OfficerService, store: Store, offered: str | None, chosen: str | None, stored: str
+) -> None:
+    if offered is not None:
+        _offer_installed_pack(store, language=offered)
+    slip = _register(officer, language=chosen)
+    assert _registered_language(store, slip.participant_id) == stored
+    expected = ["en"] if offered is None else sorted({"en", offered})
+    assert officer.languages() == expected
 
 
 def test_access_codes_count_up_and_skip_codes_already_here(

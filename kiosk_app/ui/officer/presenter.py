@@ -35,6 +35,7 @@ from kiosk_app.core.session import LogoutReason
 from kiosk_app.store.db import Store
 from kiosk_app.sync.engine import Outcome, RunsSyncs, SyncEngine, SyncResult
 from kiosk_app.sync.status import SyncStatus, read_status
+from kiosk_app.ui.i18n import native_language_name
 from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
 from kiosk_app.ui.officer.background import ConsoleTasks
 from kiosk_app.ui.officer.console import ConsoleScreen
@@ -362,11 +363,16 @@ class OfficerPresenter(QObject):
         officer = self._officer
         due = local_today(self._clock) + timedelta(days=DEFAULT_DUE_DAYS)
 
-        def show(programmes: list[tuple[str, str]]) -> None:
-            self._screens.register.start(programmes=programmes, due=due)
+        def gather() -> tuple[list[tuple[str, str]], list[str]]:
+            return officer.programmes(), officer.languages()
+
+        def show(found: tuple[list[tuple[str, str]], list[str]]) -> None:
+            programmes, codes = found
+            languages = [(code, native_language_name(code)) for code in codes]
+            self._screens.register.start(programmes=programmes, due=due, languages=languages)
             self._window.show_screen(ScreenName.REGISTER)
 
-        self._tasks.submit(officer.programmes, show, self._task_failed)
+        self._tasks.submit(gather, show, self._task_failed)
 
     def _register(self, form: RegistrationForm) -> None:
         screen = self._screens.register
@@ -381,6 +387,7 @@ class OfficerPresenter(QObject):
                 disposal_type=form.disposal_type,
                 conditions=form.conditions,
                 due_date=form.due_date,
+                language=form.language,
             )
 
         def failed(exc: BaseException) -> None:

@@ -39,6 +39,7 @@ class RegistrationForm:
     disposal_type: str
     conditions: str
     due_date: date
+    language: str | None = None  # None: the programme's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,9 @@ class RegisterScreen(RetranslatingWidget):
         self._reference = QLineEdit()
         self._reference.setMaxLength(100)
         self._programme = QComboBox()
+        # The language they read best: the kiosk's screens where it has them, and the
+        # programme's version in that language where there is one.
+        self._language = QComboBox()
         self._disposal = QComboBox()
         for value in DISPOSAL_TYPES:
             self._disposal.addItem("", value)
@@ -74,7 +78,7 @@ class RegisterScreen(RetranslatingWidget):
         self._register.clicked.connect(self._submit)
         self._cancel.clicked.connect(self.cancelled)
 
-        self._labels = [QLabel() for _ in range(6)]
+        self._labels = [QLabel() for _ in range(7)]
         page(
             self,
             self._heading,
@@ -85,14 +89,25 @@ class RegisterScreen(RetranslatingWidget):
         self.setFocusProxy(self._first_name)
         self._retranslate()
 
-    def start(self, *, programmes: Sequence[tuple[str, str]], due: date) -> None:
-        """An empty form offering `programmes` (id, title), due by default on `due`."""
+    def start(
+        self,
+        *,
+        programmes: Sequence[tuple[str, str]],
+        due: date,
+        languages: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """An empty form offering `programmes` (id, title) and `languages` (code, name in
+        that language), due by default on `due`."""
         self._first_name.clear()
         self._reference.clear()
         self._conditions.clear()
         self._programme.clear()
         for programme_id, title in programmes:
             self._programme.addItem(title, programme_id)
+        self._language.clear()
+        self._language.addItem(self.tr("As the programme"), None)
+        for code, name in languages:
+            self._language.addItem(name, code)
         self._disposal.setCurrentIndex(0)
         self._due.setDate(QDate(due.year, due.month, due.day))
         self._error.clear()
@@ -121,6 +136,7 @@ class RegisterScreen(RetranslatingWidget):
                 disposal_type=str(self._disposal.currentData()),
                 conditions=self._conditions.toPlainText(),
                 due_date=date(chosen.year(), chosen.month(), chosen.day()),
+                language=self._language.currentData(),
             )
         )
 
@@ -129,6 +145,7 @@ class RegisterScreen(RetranslatingWidget):
             self._first_name,
             self._reference,
             self._programme,
+            self._language,
             self._disposal,
             self._conditions,
             self._due,
@@ -140,11 +157,14 @@ class RegisterScreen(RetranslatingWidget):
             self.tr("First name"),
             self.tr("Force reference"),
             self.tr("Programme"),
+            self.tr("Language"),
             self.tr("Disposal type"),
             self.tr("Conditions"),
             self.tr("Due date"),
         )
         name_fields(self._labels, self._fields(), names)
+        if self._language.count():
+            self._language.setItemText(0, self.tr("As the programme"))
         self._disposal.setItemText(0, self.tr("Community resolution"))
         self._disposal.setItemText(1, self.tr("Conditional caution"))
         self._error.setAccessibleName(self.tr("Registration problem"))

@@ -46,6 +46,7 @@ from kiosk_app.ui.officer.register import SlipScreen
 from kiosk_app.ui.screens.welcome import WelcomeScreen
 from tests.kiosk.ui.conftest import button_named
 from tests.kiosk.ui.test_i18n import compile_ts
+from tests.support.families import offer
 from tests.support.kiosk import (
     FAST_HASHER,
     OFFICER_PASSWORD,
@@ -222,6 +223,38 @@ def test_registering_a_participant_shows_the_credentials_slip(officer: OfficerAt
     officer.settle()
     assert officer.window.current_screen() == "console"
     assert officer.console.screens.slip.slip()["Temporary PIN"] == ""
+
+
+def test_the_officer_registers_a_participant_in_the_language_they_read(
+    officer: OfficerAtKiosk, services: KioskServices, sample: SamplePack
+) -> None:
+    offer(services.store, sample)  # the catalogue entry a pull stores: English
+    with services.store.unit() as s:  # and, as if it were one, a Polish version on the kiosk
+        entry = repos.catalogue_entry(
+            s, pack_id=sample.programme.id, version=sample.programme.version
+        )
+        assert entry is not None
+        entry.language = "pl"
+    officer.open_console()
+    officer.tap("Register a participant")
+    officer.settle()
+    language = officer.field("Language")
+    assert isinstance(language, QComboBox)
+    offered = [language.itemText(i) for i in range(language.count())]
+    assert offered == ["As the programme", "English", "Polski"]
+    language.setFocus(Qt.FocusReason.TabFocusReason)
+    QTest.keyClick(language, Qt.Key.Key_End)  # by keyboard: the last one, Polski
+    assert language.currentText() == "Polski"
+    officer.type_into("First name", "Sam")
+    officer.type_into("Force reference", "NC/2026/0042")
+    officer.tap("Register")
+    officer.settle()
+    assert officer.window.current_screen() == "slip"
+    code = officer.console.screens.slip.slip()["Access code"]
+    with services.store.unit() as s:
+        person = repos.participant_by_code(s, code)
+        assert person is not None
+        assert person.language == "pl"
 
 
 def test_a_registration_the_service_refuses_says_why(officer: OfficerAtKiosk) -> None:
