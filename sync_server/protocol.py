@@ -156,6 +156,16 @@ def _canonical_time(value: datetime) -> str:
 # --- typed event data -------------------------------------------------------------------
 
 
+STAFF_USERNAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{1,79}$"
+StaffUsername = Annotated[str, StringConstraints(pattern=STAFF_USERNAME_PATTERN)]
+# Who did it, for the record a case may be judged on: the officer signed in on the kiosk
+# (their staff username). Absent from what the participant does, and from older kiosks.
+ActingOfficer = Annotated[
+    StaffUsername | None,
+    Field(description="The username of the officer signed in on the kiosk who did this."),
+]
+
+
 class ParticipantRegistration(Wire):
     first_name: Annotated[Line, Field(max_length=60)]
     force_reference: Annotated[Line, Field(max_length=40)]
@@ -163,6 +173,7 @@ class ParticipantRegistration(Wire):
     pin_hash: PinHash
     language: Language
     accessibility: SmallDict = Field(default_factory=dict)
+    officer: ActingOfficer = None
 
 
 class EnrolmentAssignment(Wire):
@@ -170,10 +181,16 @@ class EnrolmentAssignment(Wire):
     disposal_type: DisposalType
     conditions: Conditions = ""
     due_date: date
+    officer: ActingOfficer = None
 
 
 class PinChange(Wire):
     pin_hash: PinHash
+    officer: ActingOfficer = None  # a reset's; a participant's own change has none
+
+
+class Unlock(Wire):
+    officer: ActingOfficer = None
 
 
 class SyncEvent(Wire):
@@ -196,8 +213,9 @@ class SyncEvent(Wire):
         default_factory=dict,
         description=(
             f"At most {MAX_EVENT_DATA_BYTES} bytes as canonical JSON. participant.registered,"
-            " enrolment.assigned, pin.changed and pin.reset carry ParticipantRegistration,"
-            " EnrolmentAssignment and PinChange, checked per event."
+            " enrolment.assigned, pin.changed and pin.reset, and participant.unlocked carry"
+            " ParticipantRegistration, EnrolmentAssignment, PinChange and Unlock, checked per"
+            " event."
         ),
         json_schema_extra={"x-max-canonical-bytes": MAX_EVENT_DATA_BYTES},
     )
@@ -301,6 +319,11 @@ def assignment_data(event: SyncEvent) -> EnrolmentAssignment:
 def pin_data(event: SyncEvent) -> PinChange:
     """The new PIN hash of a pin.changed or pin.reset event; ValueError otherwise."""
     return _typed_data(event, PinChange, "pin.changed", "pin.reset")
+
+
+def unlock_data(event: SyncEvent) -> Unlock:
+    """Who unlocked the participant of a participant.unlocked event; ValueError otherwise."""
+    return _typed_data(event, Unlock, "participant.unlocked")
 
 
 # --- enrolment --------------------------------------------------------------------------
@@ -539,7 +562,6 @@ def review_rule_event(
 
 
 OfficerRole = Literal["officer", "supervisor", "admin"]
-STAFF_USERNAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{1,79}$"
 
 
 class OfficerCredential(Wire):
@@ -547,7 +569,7 @@ class OfficerCredential(Wire):
 
     Only what the check needs: no force, no email, no lockout state of the dashboard."""
 
-    username: Annotated[str, StringConstraints(pattern=STAFF_USERNAME_PATTERN)]
+    username: StaffUsername
     display_name: Annotated[Line, Field(max_length=200)]
     role: OfficerRole
     password_hash: PinHash

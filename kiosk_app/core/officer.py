@@ -29,7 +29,7 @@ from kiosk_app.core.clock import Clock
 from kiosk_app.store import journal, repos
 from kiosk_app.store.db import Store
 from kiosk_app.store.models import Counter, Officer, Participant
-from sync_server.protocol import EnrolmentAssignment, ParticipantRegistration
+from sync_server.protocol import EnrolmentAssignment, ParticipantRegistration, PinChange, Unlock
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +118,13 @@ class OfficerService:
         conditions: str = "",
         language: str | None = None,
         accessibility: dict[str, Any] | None = None,
+        officer: str | None = None,
     ) -> Credentials:
         """Register a participant and assign an installed programme; works offline.
 
         `language` is the one they read best (the kiosk speaks it where it can, and opens the
-        programme's version in it); by default, the programme's own language."""
+        programme's version in it); by default, the programme's own language. `officer` (the
+        username of whoever is signed in on the console) goes on the record of both events."""
         pin = temporary_pin()
         pin_hash = self._hasher.hash(pin)
         participant_id, enrolment_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -151,6 +153,7 @@ class OfficerService:
                 pin_hash=pin_hash,
                 language=language or (offered.language if offered is not None else "en"),
                 accessibility=dict(accessibility or {}),
+                officer=officer,
             )
             assignment = _valid(
                 EnrolmentAssignment,
@@ -158,6 +161,7 @@ class OfficerService:
                 disposal_type=disposal_type,
                 conditions=conditions.strip(),
                 due_date=due_date,
+                officer=officer,
             )
             repos.add_participant(
                 s,
@@ -227,8 +231,9 @@ class OfficerService:
             participants = s.scalar(select(func.count()).select_from(Participant)) or 0
         return DeviceSetup(enrolled, int(officers), int(participants))
 
-    def reset_pin(self, *, participant_id: str) -> str:
-        """A new temporary PIN (answered once, to hand over); unlocks the participant too."""
+    def reset_pin(self, *, participant_id: str, officer: str | None = None) -> str:
+        """A new temporary PIN (answered once, to hand over); unlocks the participant too.
+        `officer`: the username of whoever did it, for the record."""
         pin = temporary_pin()
         pin_hash = self._hasher.hash(pin)
         with self._store.unit() as s:
@@ -240,20 +245,22 @@ class OfficerService:
                 s,
                 event_type="pin.reset",
                 participant_id=participant_id,
-                data={"pin_hash": pin_hash},
+                data=_json(PinChange(pin_hash=pin_hash, officer=officer)),
                 clock=self._clock,
             )
         log.info("officer reset the PIN of participant %s", participant_id)
         return pin
 
-    def unlock(self, *, participant_id: str) -> None:
-        """Clear wrong-PIN attempts and the lock, here and (after sync) everywhere."""
+    def unlock(self, *, participant_id: str, officer: str | None = None) -> None:
+        """Clear wrong-PIN attempts and the lock, here and (after sync) everywhere.
+        `officer`: the username of whoever did it, for the record."""
         with self._store.unit() as s:
             _unlock(_participant(s, participant_id))
             journal.record(
                 s,
                 event_type="participant.unlocked",
                 participant_id=participant_id,
+                data=_json(Unlock(officer=officer)),
                 clock=self._clock,
             )
         log.info("officer unlocked participant %s", participant_id)
@@ -310,6 +317,9 @@ def _valid(model: type[_W], **fields: Any) -> _W:
         ) from None
 
 
-def _json(model: ParticipantRegistration | EnrolmentAssignment) -> dict[str, JsonValue]:
-    data: dict[str, JsonValue] = model.model_dump(mode="json")
+def _json(
+    model: ParticipantRegistration | EnrolmentAssignment | PinChange | Unlock,
+) -> dict[str, JsonValue]:
+    # No "officer": null where nobody is named: the same data an older kiosk sends.
+    data: dict[str, JsonValue] = model.model_dump(mode="json", exclude_none=True)
     return data

@@ -189,11 +189,13 @@ def _refusal(s: Session, batch: _Batch, event: protocol.SyncEvent) -> str | None
     if event.type == "enrolment.assigned":
         return _check_assignment(s, batch, event)
     if event.type in effects.PARTICIPANT_EVENTS:
-        if event.type in {"pin.changed", "pin.reset"}:
-            try:
+        try:
+            if event.type in {"pin.changed", "pin.reset"}:
                 protocol.pin_data(event)
-            except ValueError as exc:
-                return f"invalid_data: {exc}"
+            elif event.type == "participant.unlocked":
+                protocol.unlock_data(event)
+        except ValueError as exc:
+            return f"invalid_data: {exc}"
         return None
     if event.enrolment_id is None:
         return "enrolment_required"

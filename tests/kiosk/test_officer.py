@@ -90,7 +90,7 @@ def login(store: Store, clock: ManualClock) -> LoginService:
     return LoginService(store=store, clock=clock, hasher=HASHER)
 
 
-def _register(officer: OfficerService, **changes: object) -> Credentials:
+def _register(service: OfficerService, /, **changes: object) -> Credentials:
     fields: dict[str, object] = {
         "first_name": "Sam",
         "force_reference": "NC/2026/0042",
@@ -100,7 +100,7 @@ def _register(officer: OfficerService, **changes: object) -> Credentials:
         "conditions": "Finish by the due date.",
     }
     fields.update(changes)
-    return officer.register(**fields)  # type: ignore[arg-type]
+    return service.register(**fields)  # type: ignore[arg-type]
 
 
 def _journal(store: Store) -> list[JournalEvent]:
@@ -270,6 +270,33 @@ def test_unlock_clears_the_lock_and_journals_it(
     officer.unlock(participant_id=slip.participant_id)
     assert _journal(store)[-1].type == "participant.unlocked"
     assert login.attempt(access_code=slip.access_code, pin=slip.temporary_pin).ok
+
+
+def test_what_an_officer_does_names_them_on_the_record_and_nothing_else_does(
+    officer: OfficerService, store: Store
+) -> None:
+    slip = _register(officer, officer="olive")
+    officer.reset_pin(participant_id=slip.participant_id, officer="olive")
+    officer.unlock(participant_id=slip.participant_id, officer="pat.o-neil")
+    anonymous = _register(officer, first_name="Jo")  # no one signed in: no name, no key
+    officer.unlock(participant_id=anonymous.participant_id)
+    events = [wire_event(e, device_id=DEVICE_ID) for e in _journal(store)]
+    named = [(e.type, e.data.get("officer")) for e in events]
+    assert named == [
+        ("participant.registered", "olive"),
+        ("enrolment.assigned", "olive"),
+        ("pin.reset", "olive"),
+        ("participant.unlocked", "pat.o-neil"),
+        ("participant.registered", None),
+        ("enrolment.assigned", None),
+        ("participant.unlocked", None),
+    ]
+    assert all("officer" not in e.data for e in events[4:])
+    # Each one is what the server checks it against.
+    assert protocol.registration_data(events[0]).officer == "olive"
+    assert protocol.assignment_data(events[1]).officer == "olive"
+    assert protocol.pin_data(events[2]).officer == "olive"
+    assert protocol.unlock_data(events[3]).officer == "pat.o-neil"
 
 
 def test_unknown_participants_are_refused(officer: OfficerService, store: Store) -> None:

@@ -208,6 +208,26 @@ def test_an_event_whose_data_cannot_be_stored_is_rejected_alone(
         assert s.get(models.Event, good.id) is not None
 
 
+def test_an_unlock_names_the_officer_or_is_refused(kiosk: TestDevice, world: World) -> None:
+    reg = kiosk.register(programme_id=PROGRAMME_ID)
+    kiosk.push_ok(reg.events)
+    named = kiosk.event("participant.unlocked", participant_id=reg.participant_id,
+                        data={"officer": "olive"})  # fmt: skip
+    older = kiosk.event("participant.unlocked", participant_id=reg.participant_id)
+    odd = [
+        kiosk.event("participant.unlocked", participant_id=reg.participant_id, data=data)
+        for data in ({"officer": "Olive Smith"}, {"officer": 7}, {"note": "x"})
+    ]
+    results = kiosk.push_ok([named, older, *odd])
+    assert [r.status for r in results] == ["accepted", "accepted", *["rejected"] * 3]
+    assert all((r.reason or "").startswith("invalid_data: ") for r in results[2:])
+    with world.sessions() as s:
+        stored = s.get(models.Event, named.id)
+        assert stored is not None
+        assert stored.data == {"officer": "olive"}
+        assert all(s.get(models.Event, e.id) is None for e in odd)
+
+
 def test_a_lone_surrogate_is_not_json(kiosk: TestDevice, world: World) -> None:
     # RFC 8259 leaves "\ud800" alone undefined; the body is refused whole (a kiosk's journal
     # cannot hold one: it encodes every event's data canonically when it records it).

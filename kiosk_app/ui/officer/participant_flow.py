@@ -44,7 +44,7 @@ class ParticipantFlow(QObject):
         tasks: ConsoleTasks,
         lookup: ParticipantLookup,
         officer: OfficerService,
-        officer_name: Callable[[], str],
+        officer_name: Callable[[], str | None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -169,13 +169,13 @@ class ParticipantFlow(QObject):
         self._record.set_busy(True)
         officer, lookup = self._officer, self._lookup
 
+        by = self._officer_name()
+
         def work() -> tuple[str, ParticipantRecord]:
-            pin = officer.reset_pin(participant_id=participant_id)
+            pin = officer.reset_pin(participant_id=participant_id, officer=by)
             return pin, lookup.record(participant_id)
 
-        log.info(
-            "officer %s resets the PIN of participant %s", self._officer_name(), participant_id
-        )
+        log.info("officer %s resets the PIN of participant %s", by, participant_id)
         self._tasks.submit(work, self._was_reset, self._failed)
 
     def _was_reset(self, result: tuple[str, ParticipantRecord]) -> None:
@@ -194,11 +194,13 @@ class ParticipantFlow(QObject):
         self._record.set_busy(True)
         officer, lookup = self._officer, self._lookup
 
+        by = self._officer_name()
+
         def work() -> ParticipantRecord:
-            officer.unlock(participant_id=participant_id)
+            officer.unlock(participant_id=participant_id, officer=by)
             return lookup.record(participant_id)
 
-        log.info("officer %s unlocks participant %s", self._officer_name(), participant_id)
+        log.info("officer %s unlocks participant %s", by, participant_id)
         self._tasks.submit(work, self._unlocked, self._failed)
 
     def _unlocked(self, record: ParticipantRecord) -> None:

@@ -161,7 +161,7 @@ class OfficerPresenter(QObject):
             tasks=self._tasks,
             lookup=lookup,
             officer=officer,
-            officer_name=lambda: self._signed_in or "?",
+            officer_name=lambda: self._signed_in,
             parent=self,
         )
         downloads.progress.connect(screens.console.show_progress)
@@ -377,7 +377,7 @@ class OfficerPresenter(QObject):
     def _register(self, form: RegistrationForm) -> None:
         screen = self._screens.register
         screen.set_busy(True)
-        officer = self._officer
+        officer, by = self._officer, self._signed_in
 
         def work() -> Credentials:
             return officer.register(
@@ -388,6 +388,7 @@ class OfficerPresenter(QObject):
                 conditions=form.conditions,
                 due_date=form.due_date,
                 language=form.language,
+                officer=by,
             )
 
         def failed(exc: BaseException) -> None:
