@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := python3-venv xvfb libxcb-icccm4 libxcb-keysyms1 libpulse0 chromium age minisign ffmpeg espeak-ng xdotool pulseaudio fonts-dejavu-core cage shellcheck nginx curl binutils
+DEBIAN_PACKAGES := python3-venv xvfb libxcb-icccm4 libxcb-keysyms1 libpulse0 chromium age minisign ffmpeg espeak-ng xdotool pulseaudio fonts-dejavu-core cage shellcheck nginx curl binutils \
+	icu-devtools libspeechd2 xwayland
 # The install stamp changes whenever pyproject.toml does, so dependencies follow it.
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
@@ -36,16 +37,18 @@ bench: deps
 demo: deps
 	$(BIN)/python scripts/demo.py
 
-# The kiosk as a one-folder PyInstaller bundle and its archive (installer/kiosk.spec; readelf
-# and strip come from binutils). Rebuilt when the spec, pyproject.toml or any module changes.
+# The kiosk as a one-folder PyInstaller bundle and its archive (installer/kiosk.spec; readelf,
+# strip, objcopy and ld come from binutils, icupkg and genccode for installer/icu_data.py from
+# icu-devtools). Rebuilt when the spec, pyproject.toml or any module changes. libspeechd2 is
+# for the bundle test's `ldd`: every library the bundle links must be found.
 .PHONY: bundle test-bundle bench-bundle
 KIOSK_VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
 BUNDLE_DIR := build/bundle
 BUNDLE_ARCHIVE := $(BUNDLE_DIR)/kiosk-app-$(KIOSK_VERSION)-linux-$(shell uname -m).tar.gz
 BUNDLE_TOOLS := $(VENV)/.bundle-tools-$(shell sha256sum pyproject.toml | cut -c1-16)
-BUNDLE_INPUTS := installer/kiosk.spec pyproject.toml $(shell find kiosk_app content_packs \
-	sync_server -path content_packs/library -prune -o -type f \( -name '*.py' -o -name '*.qm' \
-	-o -name '*.mako' \) -print)
+BUNDLE_INPUTS := installer/kiosk.spec installer/icu_data.py pyproject.toml \
+	$(shell find kiosk_app content_packs sync_server -path content_packs/library -prune -o \
+	-type f \( -name '*.py' -o -name '*.qm' -o -name '*.mako' \) -print)
 
 bundle: system-deps $(BUNDLE_ARCHIVE)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Make a Debian machine an Intervention Kiosk: a locked `kiosk` account, the app bundle in
-# /opt/intervention-kiosk, the kiosk's 0700 data folder, and a systemd unit that signs the
-# account in on tty1 and runs the app alone in the cage compositor, again whenever it ends.
+# Make a Debian 12 machine an Intervention Kiosk: the Debian packages the app's libraries come
+# from (packages.txt), a locked `kiosk` account, the app bundle in /opt/intervention-kiosk, the
+# kiosk's 0700 data folder, and a systemd unit that signs the account in on tty1 and runs the
+# app alone in the cage compositor, again whenever it ends.
 #
 # Usage, as root:
 #
@@ -25,6 +26,8 @@ readonly DATA_DIR=/var/lib/intervention-kiosk
 readonly UNIT=intervention-kiosk.service
 readonly UNIT_DIR=/etc/systemd/system
 readonly SYSCTL_FILE=/etc/sysctl.d/90-intervention-kiosk.conf
+# The Debian packages whose libraries the bundle links but leaves to the OS, next to this script.
+readonly PACKAGES_FILE=packages.txt
 readonly NOLOGIN=/usr/sbin/nologin
 # Consoles and keys a participant must not reach: the getty the kiosk replaces, and the
 # Ctrl+Alt+Del reboot (live while cage restarts and tty1 is briefly a text console).
@@ -290,14 +293,55 @@ ensure_units() {
     fi
 }
 
+# cage, and Xwayland: Debian 12's cage (0.1.4) will not start without it ("Cannot create
+# XWayland server"), yet its package does not depend on it.
 ensure_cage() {
     if [ -n "$root" ]; then
         [ -x "$root/usr/bin/cage" ] || say "warning: $root/usr/bin/cage is missing: put the" \
             "Debian package cage in the image"
-    elif ! command -v cage >/dev/null; then
-        command -v apt-get >/dev/null || die "install the Wayland kiosk compositor cage first"
-        say "installing the Debian package cage"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q cage >/dev/null
+        [ -x "$root/usr/bin/Xwayland" ] || say "warning: $root/usr/bin/Xwayland is missing:" \
+            "put the Debian package xwayland in the image (cage will not start without it)"
+    elif ! command -v cage >/dev/null || ! command -v Xwayland >/dev/null; then
+        command -v apt-get >/dev/null || die "install the Wayland kiosk compositor cage and" \
+            "xwayland first"
+        say "installing the Debian packages cage and xwayland"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q cage xwayland >/dev/null
+        changed=true
+    fi
+}
+
+# -- the Debian packages the app's libraries come from ------------------------------------------
+
+# The packages packages.txt names, one a line.
+listed_packages() { sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$HERE/$PACKAGES_FILE"; }
+
+# Those of them not installed, by the package database in ADMINDIR.
+missing_packages() {
+    local admindir=$1 installed
+    # shellcheck disable=SC2016 # a dpkg-query format, not a shell expression
+    installed=$(dpkg-query --admindir="$admindir" -W -f='${Package}\t${db:Status-Status}\n' \
+        2>/dev/null | awk -F'\t' '$2 == "installed" { print $1 }' | LC_ALL=C sort -u) || true
+    LC_ALL=C comm -23 <(listed_packages | LC_ALL=C sort -u) <(printf '%s\n' "$installed")
+}
+
+ensure_packages() {
+    local admindir="$root/var/lib/dpkg" missing
+    [ -f "$HERE/$PACKAGES_FILE" ] || die "$HERE/$PACKAGES_FILE is missing: copy the whole" \
+        "installer/kiosk folder"
+    if [ -n "$root" ] && [ ! -f "$admindir/status" ]; then
+        say "warning: $root has no Debian package database: put the packages in" \
+            "$PACKAGES_FILE in the image"
+        return
+    fi
+    mapfile -t missing < <(missing_packages "$admindir")
+    ((${#missing[@]})) || return 0
+    if [ -n "$root" ]; then
+        say "warning: the image lacks Debian packages the app needs: ${missing[*]}"
+    else
+        command -v apt-get >/dev/null || die "install the Debian packages ${missing[*]} first"
+        say "installing the Debian packages the app needs: ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+            "${missing[@]}" >/dev/null
         changed=true
     fi
 }
@@ -312,6 +356,7 @@ sysctl_changed=false
 
 stage_bundle "$bundle"
 ensure_cage
+ensure_packages
 ensure_account
 install_bundle
 ensure_data_dir

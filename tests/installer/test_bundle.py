@@ -8,6 +8,8 @@ cleanly on SIGTERM.
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,36 +145,96 @@ def test_the_app_data_files_are_in_the_bundle_as_in_the_source(bundled: Path) ->
         assert copy.read_bytes() == source.read_bytes(), f"{copy.name} differs from the source"
 
 
-# Host libraries the bundle leaves to the kiosk OS that a machine may do without: Speech
-# Dispatcher's client (read aloud falls back to the packs' recorded narration).
-OPTIONAL_HOST_LIBRARIES = ("libspeechd.so",)
+def elf_files(folder: Path) -> list[Path]:
+    """The programs and libraries under `folder` (not the links to them)."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as f:
+                if f.read(4) == b"\x7fELF":
+                    found.append(path)
+    return found
 
 
-def test_every_library_in_the_bundle_finds_what_it_links(bundled: Path) -> None:
+def dpkg_paths(path: str) -> list[str]:
+    """Where the package database may record the library `path` names: Debian 12 merged /lib
+    into /usr/lib and packages record either; a link made by ldconfig is nobody's, its
+    target is."""
+    found = []
+    for name in (path, os.path.realpath(path)):
+        other = name.removeprefix("/usr") if name.startswith("/usr/") else f"/usr{name}"
+        found += [name, other]
+    return list(dict.fromkeys(found))
+
+
+def owning_packages(paths: set[str]) -> dict[str, set[str]]:
+    """The Debian packages (`dpkg -S`) each of `paths` belongs to; empty for none."""
+    asked = sorted({name for path in paths for name in dpkg_paths(path)})
+    done = subprocess.run(
+        ["dpkg-query", "--search", *asked], capture_output=True, text=True, check=False
+    )  # exits 1 when some name is nobody's, which some of the variants always are
+    owners: dict[str, set[str]] = {}
+    for line in done.stdout.splitlines():
+        names, sep, path = line.partition(": ")
+        if sep and not line.startswith("diversion "):
+            packages = {name.strip().partition(":")[0] for name in names.split(",")}
+            owners.setdefault(path.strip(), set()).update(packages)
+    return {
+        path: set().union(*(owners.get(name, set()) for name in dpkg_paths(path))) for path in paths
+    }
+
+
+def test_every_program_and_library_in_the_bundle_finds_what_it_links(bundled: Path) -> None:
     """As the bundled program runs them (its bootloader puts `_internal` on LD_LIBRARY_PATH):
-    a plugin whose library was left out, or a library `strip` broke, cannot be loaded."""
+    a plugin whose library was left out, or a library `strip` broke, cannot be loaded. What
+    is found outside the bundle must come from a Debian package the kiosk OS installs
+    (installer/kiosk/packages.txt)."""
     internal = bundle.BUNDLE / "_internal"
+    root = bundle.BUNDLE.resolve()
     env = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": str(internal)}
-    libraries = [p for p in internal.rglob("*.so*") if p.is_file() and not p.is_symlink()]
-    assert len(libraries) > 50
+    files = elf_files(bundle.BUNDLE)
+    assert len(files) > 50
+    assert bundle.EXECUTABLE in files
     problems = {}
-    for library in libraries:
-        done = subprocess.run(
-            ["ldd", str(library)], env=env, capture_output=True, text=True, check=False
-        )
+    outside: dict[str, set[str]] = {}
+    for path in files:
+        done = subprocess.run(["ldd", str(path)], env=env, capture_output=True, text=True,
+                              check=False)  # fmt: skip
+        name = str(path.relative_to(bundle.BUNDLE))
         bad = [
             line.strip()
             for line in (done.stdout + done.stderr).splitlines()
-            if ("not found" in line and not line.strip().startswith(OPTIONAL_HOST_LIBRARIES))
-            or "error while loading" in line
+            if "not found" in line or "error while loading" in line
         ]
         if bad:
-            problems[str(library.relative_to(internal))] = bad
+            problems[name] = bad
+        for found in re.findall(r"(?:=>\s+|^\s*)(/\S+)\s+\(0x", done.stdout, re.MULTILINE):
+            if not Path(found).resolve().is_relative_to(root):
+                outside.setdefault(found, set()).add(name)
     assert problems == {}
+
+    # Only libpython is a library of the OS's kind at the top of _internal (the rest are links
+    # into PySide6 and Python's own extensions): the OS's own libraries stay the OS's.
+    top = {p.name for p in internal.glob("lib*.so*") if not p.is_symlink()}
+    assert top == {"libpython3.11.so.1.0"}
+    assert len(outside) > 20
+    listed = set(bundle.os_packages())
+    owners = owning_packages(set(outside))
+    assert {path: sorted(outside[path]) for path, packages in owners.items() if not packages} == {}
+    unlisted = {
+        path: sorted(packages) for path, packages in owners.items() if not packages & listed
+    }
+    assert unlisted == {}, f"add to {bundle.OS_PACKAGES.relative_to(bundle.ROOT)}"
+
     plugins = internal / "PySide6" / "Qt" / "plugins"
     for plugin in ("platforms/libqxcb.so", "platforms/libqwayland.so",
                    "multimedia/libffmpegmediaplugin.so", "imageformats/libqsvg.so"):  # fmt: skip
         assert (plugins / plugin).is_file(), plugin
+
+
+def test_the_trimmed_icu_data_is_the_one_in_the_bundle(bundled: Path) -> None:
+    library = bundle.BUNDLE / "_internal" / "PySide6" / "Qt" / "lib" / "libicudata.so.73"
+    assert library.stat().st_size < 3 * bundle.MB, "the wheel's 32 MB ICU data came back"
 
 
 def test_the_bundled_kiosk_enrols_syncs_shows_login_and_stops_on_sigterm(

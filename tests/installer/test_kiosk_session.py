@@ -11,13 +11,15 @@ The unit is judged by systemd's own tools (`systemd-analyze verify`, and `system
 security --offline` for the sandbox) and read key by key. Not proven here: that systemd really
 restarts the session when the app dies, and that cage takes tty1. This machine runs no systemd
 as PID 1 and has no seat (no DRM or input devices), so nothing here can start the unit without
-faking it; docs/kiosk-deployment.md lists those checks for a real kiosk.
+faking it; docs/kiosk-deployment.md lists those checks for a real kiosk. The unit's command
+itself runs, in cage on wlroots' headless backend, in tests/installer/test_kiosk_in_cage.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import stat
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.bundle import os_packages
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "installer" / "kiosk" / "setup-kiosk-session.sh"
@@ -59,7 +63,8 @@ def as_root() -> None:
 
 
 def make_image(root: Path) -> Path:
-    """An empty Debian system image: the account files, login.defs, systemd's units, cage."""
+    """An empty Debian system image: the account files, login.defs, systemd's units, cage
+    and Xwayland."""
     etc = root / "etc"
     etc.mkdir(parents=True)
     (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
@@ -73,6 +78,7 @@ def make_image(root: Path) -> Path:
     shutil.copytree(systemd_units, root / "usr/lib/systemd/system", symlinks=True)
     (root / "usr/bin").mkdir(parents=True)
     shutil.copy2(tool("cage", "cage"), root / "usr/bin/cage")
+    shutil.copy2(tool("Xwayland", "xwayland"), root / "usr/bin/Xwayland")
     return root
 
 
@@ -469,6 +475,72 @@ def test_the_magic_sysrq_key_is_turned_off(installed: Path) -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert settings == ["kernel.sysrq=0"]
+
+
+# -- the Debian packages the app's libraries come from ---------------------------------------
+
+
+def test_the_os_packages_are_listed_once_each_in_order() -> None:
+    """installer/kiosk/packages.txt: Debian package names, sorted, none twice."""
+    packages = os_packages()
+    assert packages == sorted(set(packages))
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name) for name in packages)
+    # The host services' clients the spec leaves to the OS (HOST_LIBRARIES) among them.
+    assert {"libpulse0", "libcups2", "libspeechd2", "libdbus-1-3", "libsystemd0"} <= set(packages)
+
+
+def write_package_database(image: Path, installed: list[str], removed: list[str]) -> None:
+    """A dpkg status file in the image: `installed` installed, `removed` removed (its
+    configuration files left)."""
+    states = [(name, "install ok installed") for name in installed]
+    states += [(name, "deinstall ok config-files") for name in removed]
+    status = image / "var/lib/dpkg/status"
+    status.parent.mkdir(parents=True)
+    status.write_text(
+        "\n".join(
+            f"Package: {name}\nStatus: {state}\nMaintainer: Debian <debian@example.org>\n"
+            f"Architecture: amd64\nVersion: 1.0\nDescription: {name}\n"
+            for name, state in states
+        )
+    )
+
+
+def test_the_packages_an_image_lacks_are_named(image: Path, bundle: Path) -> None:
+    listed = os_packages()
+    write_package_database(image, installed=listed[2:], removed=listed[1:2])
+
+    output = setup_ok(image, bundle)
+
+    wanted = f"warning: the image lacks Debian packages the app needs: {listed[0]} {listed[1]}"
+    assert f"setup-kiosk-session: {wanted}" in output.splitlines()
+
+
+def test_an_image_with_every_package_is_not_warned(image: Path, bundle: Path) -> None:
+    write_package_database(image, installed=os_packages(), removed=[])
+
+    output = setup_ok(image, bundle)
+
+    assert "warning" not in output
+    assert_installed_from(image, bundle)
+
+
+def test_an_image_without_xwayland_is_warned_that_cage_will_not_start(
+    image: Path, bundle: Path
+) -> None:
+    (image / "usr/bin/Xwayland").unlink()
+    write_package_database(image, installed=os_packages(), removed=[])
+
+    output = setup_ok(image, bundle)
+
+    assert "Xwayland is missing: put the Debian package xwayland in the image" in output
+
+
+def test_an_image_with_no_package_database_is_told_to_add_the_packages(
+    image: Path, bundle: Path
+) -> None:
+    output = setup_ok(image, bundle)
+
+    assert "has no Debian package database: put the packages in packages.txt" in output
 
 
 # -- running it again, and refusing ------------------------------------------------------------
