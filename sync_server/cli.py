@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from content_packs import age, signing
 from content_packs.pack import PackError, signature_path_for
 from sync_server import db
-from sync_server.models import Role, Site
+from sync_server.models import Role, Site, StaffUser
 from sync_server.services import admin, enrolment, packs
+from sync_server.services.writelock import begin_decision
 from sync_server.settings import Settings, default_data_dir, default_database_url
 
 P = ParamSpec("P")
@@ -260,6 +261,32 @@ def create_staff(
         )
     log.info("created staff user %s (%s)", username, role)
     click.echo(f"created {role} {username}" + (f" in force {force_id}" if force_id else ""))
+
+
+@main.command("set-password")
+@click.argument("username")
+@_common_options
+@_one_line_errors
+def set_password(username: str, db_url: str | None, data_dir: Path | None) -> None:
+    """Give a staff account a new password (prompted for, or read from stdin's first line),
+    clear its lockout and sign it out everywhere; kiosks learn it at their next sync."""
+    from sync_server.dashboard.auth import sign_out_everywhere
+
+    settings = make_settings(db_url, data_dir)
+    with _engine(settings):
+        pass
+    password = _read_password()
+    admin.check_password(password)
+    password_hash = admin.hash_password(password)
+    with _transaction(settings) as s:
+        begin_decision(s)
+        user = s.scalar(select(StaffUser).where(StaffUser.username == username))
+        if user is None:
+            raise admin.AdminError(f"no staff user {username!r}")
+        admin.set_password(s, user, password_hash=password_hash, now=_now())
+        sign_out_everywhere(s, user, now=_now())
+    log.info("set a new password for staff user %s", username)
+    click.echo(f"new password set for {username}; signed out everywhere")
 
 
 @main.command("enrolment-code")

@@ -17,6 +17,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
@@ -71,7 +72,16 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+def _not_a_number(value: object) -> object:
+    # pydantic reads a JSON number as a Unix time (and 0 as a date in 1970); the schema, and
+    # every kiosk, says an RFC 3339 string.
+    if isinstance(value, int | float):
+        raise ValueError("a date or time is an RFC 3339 string, not a number")
+    return value
+
+
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]
+Day = Annotated[date, BeforeValidator(_not_a_number)]
 SmallDict = Annotated[dict[str, JsonValue], Field(max_length=64)]
 
 EventType = Literal[
@@ -180,7 +190,7 @@ class EnrolmentAssignment(Wire):
     programme_id: Ident
     disposal_type: DisposalType
     conditions: Conditions = ""
-    due_date: date
+    due_date: Day
     officer: ActingOfficer = None
 
 
@@ -466,7 +476,7 @@ class EnrolmentState(Wire):
     programme_version: Annotated[int, Strict(), Field(ge=1)] | None
     disposal_type: DisposalType
     conditions: Conditions
-    due_date: date
+    due_date: Day
     status: EnrolmentStatus
     progress_percent: Annotated[int, Strict(), Field(ge=0, le=100)]
     completed_at: UtcDatetime | None

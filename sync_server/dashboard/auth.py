@@ -12,7 +12,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sync_server.dashboard.models import StaffLoginFailure, StaffSession
@@ -229,3 +229,18 @@ def log_out(s: Session, *, staff: Staff, now: datetime) -> None:
         actor=staff.username,
         details={"session": staff.session_id},
     )
+
+
+def sign_out_everywhere(
+    s: Session, user: StaffUser, *, now: datetime, keep: int | None = None
+) -> None:
+    """End every live browser session of `user` (but `keep`, the session id of whoever is
+    doing this to their own account) and forget its failed sign-ins, so a new password works
+    at once and an old one signed in somewhere stops now, not at its next request."""
+    ending = update(StaffSession).where(
+        StaffSession.staff_id == user.id, StaffSession.ended_at.is_(None)
+    )
+    if keep is not None:
+        ending = ending.where(StaffSession.id != keep)
+    s.execute(ending.values(ended_at=now))
+    s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == user.username))

@@ -9,15 +9,14 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from sync_server.dashboard.access import CheckedForm, Refused, field, not_found, now, require
 from sync_server.dashboard.attribution import claim
-from sync_server.dashboard.auth import Staff, normalise_username
+from sync_server.dashboard.auth import Staff, normalise_username, sign_out_everywhere
 from sync_server.dashboard.confirm import carry_out
-from sync_server.dashboard.models import StaffSession
 from sync_server.dashboard.scope import force_filter
 from sync_server.dashboard.templating import ADMIN_ROLES, PREFIX, render
 from sync_server.models import Force, Role, StaffUser
@@ -79,7 +78,12 @@ def _page(
     changed = request.query_params.get("changed", "")
     account = next((a for a in listed if a.username == changed), None)
     notice = ""
-    if account is not None:
+    if account is not None and request.query_params.get("password") == "set":
+        notice = (
+            f"{account.username} has a new password: give it to them in person. They were "
+            "signed out everywhere, and kiosks learn it at their next sync."
+        )
+    elif account is not None:
         state = "disabled" if account.disabled else "active"
         notice = f"The account {account.username} is {state}."
     return render(
@@ -166,11 +170,7 @@ def _set_disabled(request: Request, staff: Staff, username: str, disabled: bool)
             user.disabled = disabled
             if disabled:
                 # Signed-in browsers of the account end now, not at their next request.
-                s.execute(
-                    update(StaffSession)
-                    .where(StaffSession.staff_id == user.id, StaffSession.ended_at.is_(None))
-                    .values(ended_at=at)
-                )
+                sign_out_everywhere(s, user, now=at)
             audit(
                 s,
                 action="staff.disabled" if disabled else "staff.enabled",
@@ -204,3 +204,39 @@ def enable(
     _form: CheckedForm,
 ) -> Response:
     return _set_disabled(request, staff, username, False)
+
+
+@router.post("/{username}/password")
+def set_password(
+    request: Request,
+    username: str,
+    staff: Admin,
+    form: CheckedForm,
+) -> Response:
+    """A new password for an account (for someone who forgot theirs, or whose password may
+    be known to others): checked and hashed before the transaction, handed over in person."""
+    password = field(form, "password")
+    try:
+        if password != field(form, "password_again"):
+            raise admin.AdminError("the two passwords differ")
+        admin.check_password(password)
+    except admin.AdminError as exc:
+        message = str(exc)
+        return _page(request, staff, error=message[:1].upper() + message[1:] + ".", status_code=400)
+    password_hash = admin.hash_password(password)
+
+    def change(s: Session, at: datetime) -> str:
+        begin_decision(s)
+        user = s.scalar(
+            select(StaffUser).where(
+                StaffUser.username == username[:80], force_filter(staff, StaffUser.force_id)
+            )
+        )
+        if user is None:
+            raise not_found("staff account", staff)
+        admin.set_password(s, user, password_hash=password_hash, now=at, actor=staff.username)
+        own = user.id == staff.id
+        sign_out_everywhere(s, user, now=at, keep=staff.session_id if own else None)
+        return f"{PATH}?{urlencode({'changed': user.username, 'password': 'set'})}"
+
+    return carry_out(request, change)

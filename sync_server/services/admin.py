@@ -182,6 +182,23 @@ def create_staff(
     return user
 
 
+def set_password(
+    s: Session, user: StaffUser, *, password_hash: str, now: datetime, actor: str = CLI_ACTOR
+) -> None:
+    """Give `user` a new password (already checked by `check_password` and hashed by
+    `hash_password`, outside the transaction) and clear its lockout; the force's kiosks get
+    the new credential at their next pull. Call under `writelock.begin_decision`.
+
+    For someone who forgot theirs, set by an administrator (or on the server's command line)
+    and handed over in person, as a first password is."""
+    user.password_hash = password_hash
+    user.failed_logins = 0
+    user.locked_until = None
+    audit(s, action="staff.password_set", subject=user.username, force_id=user.force_id,
+          now=now, actor=actor)  # fmt: skip
+    staff_changed(s, user, now=now)
+
+
 def staff_changed(s: Session, user: StaffUser, *, now: datetime) -> None:
     """Tell the force's kiosks an account changed (created, disabled, enabled...).
 

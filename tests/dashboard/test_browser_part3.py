@@ -216,3 +216,12 @@ def test_an_admin_creates_and_disables_an_account(
     page.get_by_role("button", name="Disable north.trainee").click()
     expect(page.get_by_role("status")).to_have_text("The account north.trainee is disabled.")
     expect(page.get_by_role("button", name="Enable north.trainee")).to_be_visible()
+
+    # A forgotten password: a new one, from the account's row.
+    page.locator('summary[aria-label="New password for north.trainee"]').click()
+    page.get_by_label("New password for north.trainee (at least").fill("another long password 7")
+    page.get_by_label("New password for north.trainee, again").fill("another long password 7")
+    page.get_by_role("button", name="Set the new password of north.trainee").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "north.trainee has a new password: give it to them in person."
+    )

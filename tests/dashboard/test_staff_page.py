@@ -160,6 +160,90 @@ def test_disabling_signs_the_account_out_and_keeps_it_out_until_enabled(
     ]
 
 
+def set_password(
+    client: TestClient, csrf: str, username: str, password: str, again: str | None = None
+) -> tuple[int, str]:
+    form = {"csrf_token": csrf, "password": password, "password_again": again or password}
+    response = client.post(f"/dashboard/staff/{username}/password", data=form)
+    return response.status_code, response.headers.get("location", response.text)
+
+
+def test_a_new_password_signs_the_account_out_and_only_the_new_one_works(
+    client: TestClient, app: FastAPI, sessions: SessionFactory
+) -> None:
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as officer:
+        signed_in(officer, "north.officer")
+        csrf = signed_in(client, "north.admin")
+        page = client.get("/dashboard/staff").text
+        assert 'aria-label="Set the new password of north.officer"' in page
+
+        status, location = set_password(client, csrf, "north.officer", NEW_PASSWORD)
+
+        assert status == 303
+        notice = client.get(location).text
+        assert "north.officer has a new password: give it to them in person." in notice
+        assert NEW_PASSWORD not in notice
+        assert officer.get("/dashboard/").status_code == 303  # signed out at once
+        assert sign_in(officer, "north.officer").status_code == 401  # the old password
+        assert sign_in(officer, "north.officer", NEW_PASSWORD).status_code == 303
+    with sessions() as s:
+        actions = s.execute(
+            select(AuditEntry.action, AuditEntry.actor)
+            .where(AuditEntry.subject == "north.officer")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(a) for a in actions] == [("staff.password_set", "north.admin")]
+
+
+def test_a_new_password_clears_a_lockout(client: TestClient, app: FastAPI) -> None:
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as officer:
+        for _ in range(12):  # well past the lockout
+            sign_in(officer, "north.officer", "not the password at all")
+        assert sign_in(officer, "north.officer").status_code != 303
+        csrf = signed_in(client, "north.admin")
+        assert set_password(client, csrf, "north.officer", NEW_PASSWORD)[0] == 303
+        assert sign_in(officer, "north.officer", NEW_PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("password", "again", "message"),
+    [
+        (NEW_PASSWORD, NEW_PASSWORD + "x", "The two passwords differ."),
+        ("too short", None, "Password must be at least 12 characters."),
+    ],
+)
+def test_a_refused_new_password_says_why_and_changes_nothing(
+    client: TestClient, sessions: SessionFactory, password: str, again: str | None, message: str
+) -> None:
+    with sessions() as s:
+        before = s.scalar(
+            select(StaffUser.password_hash).where(StaffUser.username == "north.officer")
+        )
+    csrf = signed_in(client, "north.admin")
+    status, text = set_password(client, csrf, "north.officer", password, again)
+    assert status == 400
+    assert message in text
+    assert password not in text
+    with sessions() as s:
+        after = s.scalar(
+            select(StaffUser.password_hash).where(StaffUser.username == "north.officer")
+        )
+    assert after == before
+
+
+@pytest.mark.parametrize("target", ["south.officer", "scheme.admin", "nobody"])
+def test_a_forces_admin_cannot_set_passwords_beyond_their_force(
+    client: TestClient, sessions: SessionFactory, target: str
+) -> None:
+    with sessions() as s:
+        before = dict(s.execute(select(StaffUser.username, StaffUser.password_hash)).all())
+    csrf = signed_in(client, "north.admin")
+    assert set_password(client, csrf, target, NEW_PASSWORD)[0] == 404
+    assert set_password(client, "forged", "north.officer", NEW_PASSWORD)[0] == 403
+    with sessions() as s:
+        assert dict(s.execute(select(StaffUser.username, StaffUser.password_hash)).all()) == before
+
+
 def test_an_admin_cannot_disable_their_own_account(client: TestClient) -> None:
     csrf = signed_in(client, "north.admin")
     response = client.post("/dashboard/staff/north.admin/disable", data={"csrf_token": csrf})
@@ -198,3 +282,4 @@ def test_only_admins_manage_staff(client: TestClient, username: str) -> None:
     csrf = signed_in(client, username)
     assert client.get("/dashboard/staff").status_code == 403
     assert create(client, csrf, force="north")[0] == 403
+    assert set_password(client, csrf, "north.officer", NEW_PASSWORD)[0] == 403

@@ -184,10 +184,39 @@ def test_a_password_on_the_command_line_is_rejected(migrated: Run, extra: list[s
         (["enrolment-code", "--site", "nowhere"], "", "unknown site 'nowhere'"),
         (["publish", "missing.pack", "--signature", "missing.minisig"], "", "missing.minisig"),
         (["add-publisher", "missing.pub"], "", "missing.pub"),
+        (["set-password", "nobody"], PASSWORD + "\n", "no staff user 'nobody'"),
+        (["set-password", "nobody"], "short\n", "at least 12 characters"),
     ],
 )
 def test_errors_are_one_line(migrated: Run, args: list[str], stdin: str, message: str) -> None:
     one_line_error(migrated(*args, input=stdin), message)
+
+
+def test_a_forgotten_password_is_replaced_on_the_command_line(
+    migrated: Run, env: dict[str, str]
+) -> None:
+    ok(migrated("create-force", "north", "--name", "North"))
+    ok(migrated("create-staff", "sgt.lee", "--role", "supervisor", "--force", "north",
+                input=PASSWORD + "\n"))  # fmt: skip
+    database = Path(env["SYNC_SERVER_DATA_DIR"]) / "server.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE staff_users SET failed_logins = 9")
+        (before,) = db.execute("SELECT password_hash FROM staff_users").fetchone()
+    new_password = "a brand new passphrase 7"
+    result = migrated("set-password", "sgt.lee", input=new_password + "\n")
+    assert ok(result) == "new password set for sgt.lee; signed out everywhere\n"
+    assert new_password not in result.stdout + result.stderr
+    with sqlite3.connect(database) as db:
+        hash_, failures = db.execute(
+            "SELECT password_hash, failed_logins FROM staff_users"
+        ).fetchone()
+        audit = db.execute("SELECT action, actor FROM audit_log ORDER BY id DESC").fetchone()
+        kiosks_told = db.execute("SELECT count(*) FROM changes WHERE kind = 'officer'").fetchone()
+    assert hash_ != before
+    assert hash_.startswith("$argon2id$")
+    assert failures == 0
+    assert audit == ("staff.password_set", "cli")
+    assert kiosks_told == (2,)  # created, then the new password
 
 
 def test_db_option_overrides_the_data_dir_database(run: Run, tmp_path: Path) -> None:
@@ -211,5 +240,6 @@ def test_help_lists_every_command(run: Run) -> None:
         "retire",
         "escrow-recipient",
         "add-publisher",
+        "set-password",
     ]:
         assert command in out
