@@ -270,7 +270,7 @@ def create_staff(
 def set_password(username: str, db_url: str | None, data_dir: Path | None) -> None:
     """Give a staff account a new password (prompted for, or read from stdin's first line),
     clear its lockout and sign it out everywhere; kiosks learn it at their next sync."""
-    from sync_server.dashboard.auth import sign_out_everywhere
+    from sync_server.dashboard.auth import forget_failed_sign_ins, sign_out_everywhere
 
     settings = make_settings(db_url, data_dir)
     with _engine(settings):
@@ -283,8 +283,10 @@ def set_password(username: str, db_url: str | None, data_dir: Path | None) -> No
         user = s.scalar(select(StaffUser).where(StaffUser.username == username))
         if user is None:
             raise admin.AdminError(f"no staff user {username!r}")
-        admin.set_password(s, user, password_hash=password_hash, now=_now())
-        sign_out_everywhere(s, user, now=_now())
+        at = _now()
+        admin.set_password(s, user, password_hash=password_hash, now=at)
+        sign_out_everywhere(s, user, now=at)
+        forget_failed_sign_ins(s, user)
     log.info("set a new password for staff user %s", username)
     click.echo(f"new password set for {username}; signed out everywhere")
 

@@ -235,12 +235,15 @@ def sign_out_everywhere(
     s: Session, user: StaffUser, *, now: datetime, keep: int | None = None
 ) -> None:
     """End every live browser session of `user` (but `keep`, the session id of whoever is
-    doing this to their own account) and forget its failed sign-ins, so a new password works
-    at once and an old one signed in somewhere stops now, not at its next request."""
+    doing this to their own account): now, not at the session's next request."""
     ending = update(StaffSession).where(
         StaffSession.staff_id == user.id, StaffSession.ended_at.is_(None)
     )
     if keep is not None:
         ending = ending.where(StaffSession.id != keep)
     s.execute(ending.values(ended_at=now))
+
+
+def forget_failed_sign_ins(s: Session, user: StaffUser) -> None:
+    """Clear the account's failed sign-ins, so a new password works at once."""
     s.execute(delete(StaffLoginFailure).where(StaffLoginFailure.username == user.username))

@@ -15,7 +15,12 @@ from starlette.responses import RedirectResponse, Response
 
 from sync_server.dashboard.access import CheckedForm, Refused, field, not_found, now, require
 from sync_server.dashboard.attribution import claim
-from sync_server.dashboard.auth import Staff, normalise_username, sign_out_everywhere
+from sync_server.dashboard.auth import (
+    Staff,
+    forget_failed_sign_ins,
+    normalise_username,
+    sign_out_everywhere,
+)
 from sync_server.dashboard.confirm import carry_out
 from sync_server.dashboard.scope import force_filter
 from sync_server.dashboard.templating import ADMIN_ROLES, PREFIX, render
@@ -237,6 +242,7 @@ def set_password(
         admin.set_password(s, user, password_hash=password_hash, now=at, actor=staff.username)
         own = user.id == staff.id
         sign_out_everywhere(s, user, now=at, keep=staff.session_id if own else None)
+        forget_failed_sign_ins(s, user)
         return f"{PATH}?{urlencode({'changed': user.username, 'password': 'set'})}"
 
     return carry_out(request, change)

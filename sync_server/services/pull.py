@@ -65,11 +65,8 @@ def _page(s: Session, device: models.Device, cursor: int, count: int) -> list[mo
     site change with no force), merged here: each costs at most `count` rows however long the
     log is, where one query with OR'd scopes sorted every later row of the force per page."""
     change = models.Change
-    scopes = {
-        (force_id, site_id)
-        for force_id in (device.force_id, None)
-        for site_id in (device.site_id, None)
-    }
+    force, site = device.force_id, device.site_id
+    scopes = [(force, site), (force, None), (None, site), (None, None)]
     ranges = [
         s.scalars(
             select(change)
@@ -81,7 +78,7 @@ def _page(s: Session, device: models.Device, cursor: int, count: int) -> list[mo
             .order_by(change.seq)
             .limit(count)
         ).all()
-        for force_id, site_id in sorted(scopes, key=lambda scope: (scope[0] or "", scope[1] or ""))
+        for force_id, site_id in scopes
     ]
     return list(heapq.merge(*ranges, key=lambda row: row.seq))[:count]
 

@@ -5,7 +5,8 @@ opening the console first signs out any participant, so nobody's session is left
 A kiosk that is not enrolled and has no officer account (fresh, or wiped after revocation)
 has nobody who could sign in: there the console opens on enrolment, whose one-time code is
 the key, and a blank kiosk shows enrolment as soon as it starts. Enrolling
-(`enrol_flow`) and the participant tools (`participant_flow`) each have their own flow.
+(`enrol_flow`), registering (`register_flow`) and the participant tools
+(`participant_flow`) each have their own flow.
 """
 
 from __future__ import annotations
@@ -14,20 +15,15 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from importlib import metadata
 
 from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from kiosk_app.core.clock import Clock
-from kiosk_app.core.home import local_today
 from kiosk_app.core.officer import (
-    Credentials,
     DeviceSetup,
-    OfficerError,
     OfficerService,
-    Problem,
 )
 from kiosk_app.core.officer_auth import OfficerLoginResult, OfficerLoginService, OfficerOutcome
 from kiosk_app.core.officer_lookup import ParticipantLookup
@@ -35,7 +31,6 @@ from kiosk_app.core.session import LogoutReason
 from kiosk_app.store.db import Store
 from kiosk_app.sync.engine import Outcome, RunsSyncs, SyncEngine, SyncResult
 from kiosk_app.sync.status import SyncStatus, read_status
-from kiosk_app.ui.i18n import native_language_name
 from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
 from kiosk_app.ui.officer.background import ConsoleTasks
 from kiosk_app.ui.officer.console import ConsoleScreen
@@ -47,11 +42,10 @@ from kiosk_app.ui.officer.printing import PrinterChoice, SlipPrinter, ask_for_pr
 from kiosk_app.ui.officer.progress import DownloadRelay
 from kiosk_app.ui.officer.register import (
     RegisterScreen,
-    RegistrationForm,
     Slip,
     SlipScreen,
-    long_date,
 )
+from kiosk_app.ui.officer.register_flow import RegisterFlow
 from kiosk_app.ui.officer.sign_in import OfficerSignInScreen
 from kiosk_app.ui.presenter import KioskPresenter
 from kiosk_app.ui.presenters.idle import IDLE_TICK_MS, IdleWatch
@@ -60,7 +54,6 @@ from kiosk_app.ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 OPEN_SHORTCUT = "Ctrl+Alt+O"
-DEFAULT_DUE_DAYS = 28
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +157,15 @@ class OfficerPresenter(QObject):
             officer_name=lambda: self._signed_in,
             parent=self,
         )
+        self.registration = RegisterFlow(
+            window=window,
+            screen=screens.register,
+            tasks=self._tasks,
+            officer=officer,
+            clock=clock,
+            officer_name=lambda: self._signed_in,
+            parent=self,
+        )
         downloads.progress.connect(screens.console.show_progress)
         # An officer who walks away leaves registration, PIN resets and a slip with a new PIN
         # on screen: after the kiosk's idle time (and its warning) the console locks itself.
@@ -185,18 +187,19 @@ class OfficerPresenter(QObject):
         s.sign_in.sign_in_requested.connect(self._sign_in)
         s.sign_in.cancelled.connect(self.lock)
         s.console.sync_requested.connect(self._sync_now)
-        s.console.register_requested.connect(self._show_register)
+        s.console.register_requested.connect(self.registration.start)
         s.console.find_requested.connect(self.participants.start)
         s.console.enrol_requested.connect(self._show_enrol)
         s.console.lock_requested.connect(self.lock)
         s.console.exit_requested.connect(self._exit_kiosk)
-        s.register.submitted.connect(self._register)
         s.register.cancelled.connect(self._show_console)
         s.slip.done.connect(self._slip_done)
         s.slip.print_requested.connect(self._print_slip)
         self.enrolment.left.connect(self._enrolment_left)
         self.participants.left.connect(self._show_console)
         self.participants.slip_ready.connect(self._show_reset_slip)
+        self.registration.slip_ready.connect(self._show_new_slip)
+        self.registration.failed.connect(self._task_failed)
 
     @property
     def signed_in(self) -> bool:
@@ -357,94 +360,15 @@ class OfficerPresenter(QObject):
         console.show_message(message)
         self._refresh_status()
 
-    # -- registering --------------------------------------------------------------------------
-
-    def _show_register(self) -> None:
-        officer = self._officer
-        due = local_today(self._clock) + timedelta(days=DEFAULT_DUE_DAYS)
-
-        def gather() -> tuple[list[tuple[str, str]], list[str]]:
-            return officer.programmes(), officer.languages()
-
-        def show(found: tuple[list[tuple[str, str]], list[str]]) -> None:
-            programmes, codes = found
-            languages = [(code, native_language_name(code)) for code in codes]
-            self._screens.register.start(programmes=programmes, due=due, languages=languages)
-            self._window.show_screen(ScreenName.REGISTER)
-
-        self._tasks.submit(gather, show, self._task_failed)
-
-    def _register(self, form: RegistrationForm) -> None:
-        screen = self._screens.register
-        screen.set_busy(True)
-        officer, by = self._officer, self._signed_in
-
-        def work() -> Credentials:
-            return officer.register(
-                first_name=form.first_name,
-                force_reference=form.force_reference,
-                programme_id=form.programme_id,
-                disposal_type=form.disposal_type,
-                conditions=form.conditions,
-                due_date=form.due_date,
-                language=form.language,
-                officer=by,
-            )
-
-        def failed(exc: BaseException) -> None:
-            screen.set_busy(False)
-            if isinstance(exc, OfficerError):
-                screen.show_error(self._refusal(exc))
-            else:
-                log.error("registration failed", exc_info=exc)
-                screen.show_error(self.tr("Something went wrong. Please try again."))
-
-        self._tasks.submit(work, self._registered, failed)
-
-    def _refusal(self, exc: OfficerError) -> str:
-        """The service's refusal in the console's language."""
-        fields = {
-            "first_name": self.tr("the first name"),
-            "force_reference": self.tr("the force reference"),
-            "disposal_type": self.tr("the disposal type"),
-            "conditions": self.tr("the conditions"),
-            "programme_id": self.tr("the programme"),
-            "due_date": self.tr("the due date"),
-        }
-        if exc.problem is Problem.INVALID_FIELD:
-            what = fields.get(exc.field or "", self.tr("the details"))
-            return self.tr("Please check %1.").replace("%1", what)
-        words = {
-            Problem.NOT_ENROLLED: self.tr("Enrol this kiosk before registering participants."),
-            Problem.PROGRAMME_MISSING: self.tr(
-                "That programme is not on this kiosk yet. Sync first."
-            ),
-            Problem.DUE_DATE_PAST: self.tr("The due date is in the past."),
-            Problem.CODES_USED_UP: self.tr(
-                "This kiosk has used all its access codes; enrol it again."
-            ),
-            Problem.NO_SUCH_PARTICIPANT: self.tr("That participant is no longer on this kiosk."),
-        }
-        return words.get(exc.problem, self.tr("Something went wrong. Please try again."))
-
-    def _registered(self, credentials: Credentials) -> None:
-        self._screens.register.set_busy(False)
-        self._show_slip(
-            Slip(
-                access_code=credentials.access_code,
-                temporary_pin=credentials.temporary_pin,
-                programme=credentials.programme_title,
-                deadline=long_date(credentials.due_date),
-            ),
-            then=self._show_console,
-        )
-
     # -- the slip -----------------------------------------------------------------------------
 
     def _show_slip(self, slip: Slip, *, then: Callable[[], None]) -> None:
         self._after_slip = then
         self._screens.slip.show_slip(slip)
         self._window.show_screen(ScreenName.SLIP)
+
+    def _show_new_slip(self, slip: Slip) -> None:
+        self._show_slip(slip, then=self._show_console)
 
     def _show_reset_slip(self, slip: Slip) -> None:
         self._show_slip(slip, then=self.participants.reopen)
