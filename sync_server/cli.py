@@ -140,9 +140,9 @@ def main() -> None:
 
 # The factory uvicorn calls in each worker; settings travel through the environment.
 def app_from_environment() -> Any:
-    from sync_server.app import create_app
+    from sync_server.app import create_worker_app
 
-    return create_app(make_settings(os.environ.get(DB_ENV), _env_path(DATA_DIR_ENV)))
+    return create_worker_app(make_settings(os.environ.get(DB_ENV), _env_path(DATA_DIR_ENV)))
 
 
 def _env_path(name: str) -> Path | None:

@@ -71,3 +71,9 @@ def sqlite_timestamp(value: datetime) -> str:
     if value.tzinfo is not UTC:  # validated times are in UTC already
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:-6]  # without the "+00:00"
+
+
+def sqlite_timestamp_of_utc(text: str) -> str:
+    """`sqlite_timestamp` of a time already written as YYYY-MM-DDTHH:MM:SS.ffffffZ (as an
+    event's time is for its content hash): the same digits, a space for the T, no Z."""
+    return f"{text[:10]} {text[11:26]}"

@@ -234,11 +234,12 @@ def verify_request(
         key_resolver=MappingKeyResolver(public_keys={params["keyid"]: key}, private_keys={}),
     )
     try:
+        # No body: _check_digest above held the Content-Digest to it already, and the signature
+        # must cover that header; the library would hash the whole body a second time.
         verifier.verify(
             _Message(method, url, fields),
             max_age=None,
             require_components=COVERED_COMPONENTS,
-            body=body,
         )
     except HTTPMessageSignaturesException as exc:
         raise SignatureRejected(Reason.SIGNATURE_INVALID, str(exc)) from exc

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, Request
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from starlette.concurrency import run_in_threadpool
 
 from sync_server import models
@@ -80,9 +82,13 @@ def _authenticate(
         device = s.get(models.Device, verified.key_id)
         assert device is not None  # the resolver found it a moment ago
         _spend_nonce(s, verified, now, runtime.settings.max_clock_skew)
-        device.last_seen_at = now
-        s.flush()  # before expunge, or the change would never be written
+        # Core statements, not the unit of work: this runs before every device request.
+        s.execute(
+            update(models.Device).where(models.Device.id == device.id).values(last_seen_at=now),
+            execution_options={"synchronize_session": False},
+        )
         s.expunge(device)
+        set_committed_value(device, "last_seen_at", now)
     return device
 
 
@@ -98,8 +104,15 @@ def _device_key(s: Session, key_id: str) -> Ed25519PublicKey | None:
 def _spend_nonce(s: Session, verified: VerifiedSignature, now: datetime, skew: timedelta) -> None:
     # A nonce only needs remembering while its `created` is still acceptable.
     s.execute(delete(models.Nonce).where(models.Nonce.seen_at < now - 2 * skew))
-    try:
-        with s.begin_nested():
-            s.add(models.Nonce(device_id=verified.key_id, nonce=verified.nonce, seen_at=now))
-    except IntegrityError:
-        raise ApiError(401, "nonce_reused", "this request was already received") from None
+    table = cast(Table, models.Nonce.__table__)
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    spent = s.execute(
+        insert(table)
+        .values(device_id=verified.key_id, nonce=verified.nonce, seen_at=now)
+        .on_conflict_do_nothing(index_elements=["device_id", "nonce"])
+        .returning(table.c.nonce)
+    )
+    # Nothing inserted: this device sent this nonce before (or another request of it, at the
+    # same moment, holding it, committed first).
+    if spent.first() is None:
+        raise ApiError(401, "nonce_reused", "this request was already received")

@@ -55,11 +55,12 @@ def record_events(
 
     Other devices of the site pull them, so a participant can go on with a programme on
     another kiosk; the pushing device skips its own. Call in the ingest transaction, after
-    the events are stored and under the change-log lock. Answers how many were recorded.
+    the events are stored and under the change-log lock, with `events` in device order (seq,
+    then id), as ingest checks them. Answers how many were recorded.
     """
     ids = [
         event.id
-        for event in sorted(events, key=lambda e: (e.seq, e.id))
+        for event in events
         if event.enrolment_id is not None and event.type not in _PARTICIPANT_EVENTS
     ]
     record_changes(

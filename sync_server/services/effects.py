@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Connection, select, tuple_
 from sqlalchemy.orm import Session
 
 from content_packs.model import Event as RuleEvent
@@ -54,10 +56,11 @@ def apply(
     received_at: datetime,
     programmes: Programmes,
 ) -> list[Touched]:
-    """Apply newly stored events (in device order); return the entities they changed."""
+    """Apply newly stored events, given in device order (seq, then id, as ingest checks
+    them); return the entities they changed."""
     touched: dict[Touched, None] = {}
     progress_events: dict[str, list[protocol.SyncEvent]] = defaultdict(list)
-    for event in sorted(events, key=lambda e: (e.seq, e.id)):
+    for event in events:
         if event.type == "participant.registered":
             _register(s, device, event)
             touched[(models.ChangeKind.PARTICIPANT, event.participant_id)] = None
@@ -227,16 +230,21 @@ def _require_version(enrolment: models.Enrolment) -> int:
 
 def _rule_events(s: Session, enrolment_ids: Sequence[str]) -> dict[str, list[RuleEvent]]:
     """Every stored event of these enrolments, in one query, as the rules read them."""
-    rows = s.connection().execute(
-        select(
-            models.Event.enrolment_id,
-            models.Event.id,
-            models.Event.type,
-            models.Event.step_id,
-            models.Event.occurred_at,
-            models.Event.data,
-        ).where(models.Event.enrolment_id.in_(enrolment_ids))
-    )
+    connection = s.connection()
+    rows: Iterable[tuple[str, str, str, str | None, datetime, dict[str, Any]]]
+    if connection.dialect.name == "sqlite":
+        rows = _sqlite_rule_rows(connection, enrolment_ids)
+    else:
+        rows = connection.execute(
+            select(
+                models.Event.enrolment_id,
+                models.Event.id,
+                models.Event.type,
+                models.Event.step_id,
+                models.Event.occurred_at,
+                models.Event.data,
+            ).where(models.Event.enrolment_id.in_(enrolment_ids))
+        )
     events: dict[str, list[RuleEvent]] = defaultdict(list)
     for enrolment_id, event_id, kind, step_id, occurred_at, data in rows:
         # Stored rows passed SyncEvent validation on the way in (canonical lowercase uuid,
@@ -247,6 +255,29 @@ def _rule_events(s: Session, enrolment_ids: Sequence[str]) -> dict[str, list[Rul
             )
         )
     return events
+
+
+def _sqlite_rule_rows(
+    connection: Connection, enrolment_ids: Sequence[str]
+) -> Iterator[tuple[str, str, str, str | None, datetime, dict[str, Any]]]:
+    """`_rule_events`'s rows read through the driver: a programme's worth of events for
+    each of some forty enrolments is a thousand rows a batch, and SQLAlchemy's per-value
+    result processing was a fifth of recomputing their progress. Times are stored as
+    `sqlite_timestamp` writes them (UTC, no offset), data as JSON text."""
+    marks = ", ".join("?" * len(enrolment_ids))
+    for enrolment_id, event_id, kind, step_id, occurred_at, data in connection.exec_driver_sql(
+        "SELECT enrolment_id, id, type, step_id, occurred_at, data FROM events "
+        f"WHERE enrolment_id IN ({marks})",
+        tuple(enrolment_ids),
+    ):
+        yield (
+            enrolment_id,
+            event_id,
+            kind,
+            step_id,
+            datetime.fromisoformat(occurred_at).replace(tzinfo=UTC),
+            json.loads(data),
+        )
 
 
 def _record(

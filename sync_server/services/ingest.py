@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sync_server import models, protocol
-from sync_server.db import sqlite_timestamp
+from sync_server.db import sqlite_timestamp, sqlite_timestamp_of_utc
 from sync_server.services import effects
 from sync_server.services.changes import record_changes, record_events
 
@@ -27,9 +27,16 @@ class _Batch:
     """What the batch knows as it is checked, event by event, in device order."""
 
     device: models.Device
+    # The device's id and (force, site), read once: ORM attribute reads cost, per event.
+    device_id: str = field(init=False)
+    home: tuple[str, str] = field(init=False)
     participants: dict[str, tuple[str, str]] = field(default_factory=dict)
     enrolments: dict[str, str] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.device_id = self.device.id
+        self.home = (self.device.force_id, self.device.site_id)
 
 
 def push(
@@ -67,7 +74,7 @@ def push(
     inserted = _insert(s, [(e, c) for _, e, c in candidates], received_at, locked=locked)
     stored: list[protocol.SyncEvent] = []
     for i, event, coded in candidates:
-        if event.id in inserted:
+        if inserted is None or event.id in inserted:
             stored.append(event)
             results[i] = _result(event.id, "accepted")
         else:  # another request stored the same id between our read and our insert
@@ -176,15 +183,14 @@ def _load_scope(s: Session, device: models.Device, events: Iterable[protocol.Syn
 
 def _refusal(s: Session, batch: _Batch, event: protocol.SyncEvent) -> str | None:
     """Why `event` cannot be stored, or None; updates the batch's view when it can."""
-    device = batch.device
-    if event.device_id != device.id:
+    if event.device_id != batch.device_id:
         return "device_mismatch"
     if event.type == "participant.registered":
         return _check_registration(s, batch, event)
     scope = batch.participants.get(event.participant_id)
     if scope is None:
         return "unknown_participant"
-    if scope != (device.force_id, device.site_id):
+    if scope != batch.home:
         return "out_of_scope"
     if event.type == "enrolment.assigned":
         return _check_assignment(s, batch, event)
@@ -251,14 +257,15 @@ def _insert(
     received_at: datetime,
     *,
     locked: bool,
-) -> set[str]:
+) -> set[str] | None:
+    """Store `events`; answers the ids stored, or None when that is every one of them."""
     if not events:
-        return set()
+        return None
     if locked:
         # Under SQLite's write lock the ids read a moment ago are all there is: every
         # candidate is stored, so a plain executemany (no RETURNING) is exact.
         _sqlite_executemany(s, events, received_at)
-        return {e.id for e, _ in events}
+        return None
     rows: list[dict[str, Any]] = [
         {
             "id": e.id,
@@ -311,7 +318,7 @@ def _sqlite_executemany(
             e.type,
             e.step_id,
             coded.data_json.decode(),
-            sqlite_timestamp(e.occurred_at),
+            sqlite_timestamp_of_utc(coded.occurred_at),
             e.monotonic_ms,
             received,
             coded.content_hash,

@@ -219,6 +219,32 @@ def test_canonical_bytes_equal_the_canonical_json_of_the_fields(
     assert event.canonical_bytes() == canonical_json(event.canonical_fields())
 
 
+def _dumps_canonically(value: Any) -> bytes:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values)
+def test_canonical_json_is_json_dumps_with_the_canonical_options(value: Any) -> None:
+    # canonical_json runs the C encoder directly; a hash must not change with that choice.
+    try:
+        expected: bytes | type[Exception] = _dumps_canonically(value)
+    except UnicodeEncodeError:
+        expected = UnicodeEncodeError  # a lone surrogate has no UTF-8 form
+    if isinstance(expected, bytes):
+        assert canonical_json(value) == expected
+    else:
+        with pytest.raises(expected):
+            canonical_json(value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {"a": [float("-inf")]}])
+def test_canonical_json_refuses_what_json_cannot_carry(value: Any) -> None:
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        canonical_json(value)
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 
 from content_packs import authoring, pack
 from sync_server import models, protocol
-from sync_server.db import SessionFactory, sqlite_timestamp
+from sync_server.db import SessionFactory, sqlite_timestamp, sqlite_timestamp_of_utc
 from sync_server.services import changes, packs
 from sync_server.settings import Settings
 from tests.support.device import Registration, TestDevice
@@ -159,6 +159,13 @@ def test_the_fast_sqlite_row_stores_times_as_sqlalchemy_does(moment: datetime) -
     bind = column.type.dialect_impl(dialect).bind_processor(dialect)
     assert bind is not None
     assert sqlite_timestamp(moment) == bind(moment)
+    # Ingest writes an event's time from the form its content hash digests.
+    event = protocol.SyncEvent(
+        id=str(uuid.uuid4()), device_id=str(uuid.uuid4()), seq=1,
+        participant_id=str(uuid.uuid4()), type="session.started",
+        occurred_at=moment, monotonic_ms=0,
+    )  # fmt: skip
+    assert sqlite_timestamp_of_utc(event.encoded().occurred_at) == bind(moment)
 
 
 def test_same_id_other_content_is_a_final_conflict(kiosk: TestDevice, world: World) -> None:

@@ -112,11 +112,11 @@ _CHILD = """\
 import socket, sys
 from pathlib import Path
 import uvicorn
-from sync_server.app import create_app
+from sync_server.app import create_worker_app
 from sync_server.settings import Settings
 
 fd, database_url, data_dir = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-app = create_app(Settings(database_url=database_url, data_dir=data_dir))
+app = create_worker_app(Settings(database_url=database_url, data_dir=data_dir))
 server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
 server.run(sockets=[socket.socket(fileno=fd)])
 """
