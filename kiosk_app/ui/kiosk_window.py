@@ -125,7 +125,7 @@ class KioskWindow(QMainWindow):
         self._login = login or LoginScreen()
         self.add_screen(ScreenName.WELCOME, self._welcome)
         self.add_screen(ScreenName.LOGIN, self._login)
-        self._idle_overlay = IdleOverlay(self)
+        self._idle_overlay: IdleOverlay | None = None
         self._filter = KioskKeyFilter(self)
         self._filter.user_activity.connect(self.user_activity)
         if watch_input:
@@ -144,7 +144,13 @@ class KioskWindow(QMainWindow):
 
     @property
     def idle_overlay(self) -> IdleOverlay:
-        """The inactivity warning that covers the window."""
+        """The inactivity warning that covers the window.
+
+        Built the first time it is asked for (the presenters ask as they take over): nobody is
+        idle before signing in, and until then it would only add to the cold start and watch
+        every event of the window."""
+        if self._idle_overlay is None:
+            self._idle_overlay = IdleOverlay(self)
         return self._idle_overlay
 
     def add_screen(self, name: str, screen: QWidget) -> None:

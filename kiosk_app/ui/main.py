@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import signal
@@ -51,6 +52,9 @@ class RunOptions:
     windowed: bool = False
     # The unrotated handler `kiosk-app` logs its first lines with; the loader rotates it.
     early_log: logging.FileHandler | None = None
+    # Whether `kiosk-app` paused the garbage collector for the start (gc.disable); it resumes
+    # once the services are ready (`resume_collector`).
+    collector_paused: bool = False
 
 
 class KioskUi:
@@ -157,6 +161,19 @@ class KioskUi:
         self.window.close()
 
 
+def resume_collector() -> None:
+    """Collect garbage again after a start with the collector paused (`kiosk-app` pauses it).
+
+    Everything built until now, Qt's types, the screens, and the modules the loader imported,
+    lives as long as the process, so it is frozen (gc.freeze) and no collection walks it
+    again. Paused until the services are ready, not only until the first paint: a collection
+    on the loader thread holds the interpreter until it ends, however long the walk, and a
+    tap on the screen meanwhile would wait for it.
+    """
+    gc.freeze()
+    gc.enable()
+
+
 def _quit_on_signals(app: QApplication) -> QTimer:
     """SIGTERM (shutdown) and SIGINT end the event loop cleanly, so the logout is journaled."""
 
@@ -224,6 +241,8 @@ def run(options: RunOptions) -> int:
             app.exit(1)
             return
         ui = KioskUi(app, loader.result, boot=boot)
+        if options.collector_paused:
+            resume_collector()
         log.info("kiosk services ready")
 
     loader.done.connect(attach)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
 import signal
 import subprocess
@@ -17,6 +19,7 @@ from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
 from kiosk_app.cli import main
 from kiosk_app.store import keys
 from kiosk_app.store.db import DB_FILE_NAME
+from kiosk_app.ui.main import RunOptions
 
 REPO = Path(__file__).resolve().parents[2]
 RunCli = Callable[..., tuple[int, str]]
@@ -137,6 +140,49 @@ def test_the_bare_command_starts_an_empty_kiosk_on_welcome_and_stops_on_sigterm(
         f"{DB_FILE_NAME}-wal",
         f"{DB_FILE_NAME}-shm",
     }
+
+
+def test_the_kiosk_starts_with_the_garbage_collector_paused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[tuple[bool, bool]] = []
+
+    def run(options: RunOptions) -> int:
+        seen.append((options.collector_paused, gc.isenabled()))
+        if options.early_log is not None:  # the handler `kiosk-app` gave the root logger
+            logging.getLogger().removeHandler(options.early_log)
+            options.early_log.close()
+        return 0
+
+    monkeypatch.setattr("kiosk_app.ui.main.run", run)
+    root = logging.getLogger()
+    level = root.level  # `kiosk-app` sets the root logger's level as it adds its handler
+    try:
+        assert main(["--data-dir", str(tmp_path / "kiosk")]) == 0
+    finally:
+        gc.enable()
+        root.setLevel(level)
+    assert seen == [(True, False)]
+
+
+_RESUME_PROBE = """
+import gc
+from kiosk_app.ui.main import resume_collector
+gc.disable()
+resume_collector()
+print(gc.isenabled(), gc.get_freeze_count())
+"""
+
+
+def test_the_collector_resumes_with_what_start_up_built_frozen() -> None:
+    # In a child: frozen objects are never collected, so not in the test run's process.
+    probe = subprocess.run(
+        [sys.executable, "-c", _RESUME_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert probe.returncode == 0, probe.stderr
+    enabled, frozen = probe.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000  # Qt's modules and types, the kiosk's own
 
 
 def test_python_dash_m_is_the_same_command() -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
+from kiosk_app.ui.widgets.idle_overlay import IdleOverlay
 
 INTERACTIVE = (
     QAbstractButton,
@@ -45,6 +46,14 @@ def press(
 ) -> None:
     """Press a key on whatever has focus, as a keyboard-only user would."""
     QTest.keyClick(focused(), key, modifier)
+
+
+def test_the_idle_warning_is_built_the_first_time_it_is_asked_for(window: KioskWindow) -> None:
+    # Not at start-up: nobody is idle before signing in, and the cold start has no time for it.
+    assert window.findChildren(IdleOverlay) == []
+    overlay = window.idle_overlay
+    assert window.idle_overlay is overlay
+    assert window.findChildren(IdleOverlay) == [overlay]
 
 
 def test_window_is_frameless_full_screen_and_on_top(qtbot: QtBot, window: KioskWindow) -> None:
