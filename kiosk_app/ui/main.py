@@ -193,6 +193,11 @@ def _quit_on_signals(app: QApplication) -> QTimer:
 
 def _open_services(options: RunOptions) -> KioskServices:
     """On the loader thread: open the store (migrating if need be) and warm the presenter."""
+    # First, before the pools and the media start threads. Here rather than on the GUI
+    # thread as welcome is painted, where importing ctypes held up a first tap by 2 ms; the
+    # loader's own arena and the main one are the two the cap allows, so the effect is the
+    # same.
+    limit_malloc_arenas()
     from kiosk_app.app import open_kiosk, rotate_logs
 
     if options.early_log is not None:
@@ -231,7 +236,6 @@ def run(options: RunOptions) -> int:
 
     def load() -> None:
         if not loader.started:
-            limit_malloc_arenas()  # before the loader and the pools start their threads
             loader.start()
 
     def attach() -> None:
