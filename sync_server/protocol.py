@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import json.encoder
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -73,11 +74,16 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+_DATE_FIRST: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _not_a_number(value: object) -> object:
-    # pydantic reads a JSON number as a Unix time (and 0 as a date in 1970); the schema, and
-    # every kiosk, says an RFC 3339 string.
-    if isinstance(value, int | float):
-        raise ValueError("a date or time is an RFC 3339 string, not a number")
+    # pydantic reads a JSON number, or a string of digits, as a Unix time (and 0 as a date
+    # in 1970); the schema, and every kiosk, says an RFC 3339 string.
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and _DATE_FIRST.match(value) is None
+    ):
+        raise ValueError("a date or time is an RFC 3339 string (YYYY-MM-DD...), not a number")
     return value
 
 

@@ -237,21 +237,23 @@ def test_an_unlock_names_the_officer_or_is_refused(kiosk: TestDevice, world: Wor
         assert all(s.get(models.Event, e.id) is None for e in odd)
 
 
+@pytest.mark.parametrize(("when", "due"), [(332435, 0), ("1700000000", "0")])
 def test_a_time_sent_as_a_number_is_refused_not_read_as_unix_time(
-    kiosk: TestDevice, world: World
+    kiosk: TestDevice, world: World, when: int | str, due: int | str
 ) -> None:
-    # pydantic alone would read 332435 as 1970-01-04 and a due date of 0 as 1970-01-01.
+    # pydantic alone would read 332435 (or "1700000000") as a Unix time and a due date of 0
+    # (or "0") as 1970-01-01.
     reg = kiosk.register(programme_id=PROGRAMME_ID)
     kiosk.push_ok(reg.events)
     event = viewed(kiosk, reg, {"dwell_ms": 5000}).model_dump(mode="json")
-    body = json.dumps({"events": [{**event, "occurred_at": 332435}]}).encode()
+    body = json.dumps({"events": [{**event, "occurred_at": when}]}).encode()
     response = kiosk.send(kiosk.signed("POST", "/api/v1/sync/push", body=body))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "events", 0, "occurred_at"]
     late = kiosk.event("enrolment.assigned", participant_id=reg.participant_id,
                        enrolment_id=str(uuid.uuid4()),
                        data={"programme_id": PROGRAMME_ID, "disposal_type": "community_resolution",
-                             "due_date": 0})  # fmt: skip
+                             "due_date": due})  # fmt: skip
     (result,) = kiosk.push_ok([late])
     assert result.status == "rejected"
     assert (result.reason or "").startswith("invalid_data: ")
