@@ -148,27 +148,38 @@ def create(request: Request, staff: Admin, form: CheckedForm) -> Response:
             )
             claim(s, action="staff.created", subject=username, at=at, staff=staff)
     except admin.AdminError as exc:
-        message = str(exc)
         return _page(
             request,
             staff,
-            error=message[:1].upper() + message[1:] + ".",
+            error=_sentence(exc),
             entered=entered,
             status_code=400,
         )
     return RedirectResponse(f"{PATH}?{urlencode({'changed': username})}", status_code=303)
 
 
+def _sentence(exc: admin.AdminError) -> str:
+    """An admin refusal ("the two passwords differ") as a sentence for the page."""
+    message = str(exc)
+    return message[:1].upper() + message[1:] + "."
+
+
+def _account_to_change(s: Session, staff: Staff, username: str) -> StaffUser:
+    """The account an administrator acts on, under the decision lock; 404 outside their force."""
+    begin_decision(s)
+    user = s.scalar(
+        select(StaffUser).where(
+            StaffUser.username == username[:80], force_filter(staff, StaffUser.force_id)
+        )
+    )
+    if user is None:
+        raise not_found("staff account", staff)
+    return user
+
+
 def _set_disabled(request: Request, staff: Staff, username: str, disabled: bool) -> Response:
     def change(s: Session, at: datetime) -> str:
-        begin_decision(s)
-        user = s.scalar(
-            select(StaffUser).where(
-                StaffUser.username == username[:80], force_filter(staff, StaffUser.force_id)
-            )
-        )
-        if user is None:
-            raise not_found("staff account", staff)
+        user = _account_to_change(s, staff, username)
         if user.id == staff.id:
             raise Refused(400, "Not changed", "You cannot disable your own account.", staff=staff)
         if user.disabled != disabled:
@@ -226,19 +237,11 @@ def set_password(
             raise admin.AdminError("the two passwords differ")
         admin.check_password(password)
     except admin.AdminError as exc:
-        message = str(exc)
-        return _page(request, staff, error=message[:1].upper() + message[1:] + ".", status_code=400)
+        return _page(request, staff, error=_sentence(exc), status_code=400)
     password_hash = admin.hash_password(password)
 
     def change(s: Session, at: datetime) -> str:
-        begin_decision(s)
-        user = s.scalar(
-            select(StaffUser).where(
-                StaffUser.username == username[:80], force_filter(staff, StaffUser.force_id)
-            )
-        )
-        if user is None:
-            raise not_found("staff account", staff)
+        user = _account_to_change(s, staff, username)
         admin.set_password(s, user, password_hash=password_hash, now=at, actor=staff.username)
         own = user.id == staff.id
         sign_out_everywhere(s, user, now=at, keep=staff.session_id if own else None)
