@@ -145,6 +145,10 @@ def _run_kiosk(data_dir: Path, key_store: KeyStoreChoice, *, windowed: bool) -> 
     gc.disable()
     early_log = configure_early_logging(data_dir)  # rotated once the store is opening
     # Qt is imported only to run the window: `status` works on a machine without a display.
+    # The application first, then the screens' modules: its font database fills meanwhile.
+    from kiosk_app.ui.session import open_application
+
+    open_application()
     from kiosk_app.ui.main import RunOptions, run
 
     options = RunOptions(

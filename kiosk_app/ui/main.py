@@ -6,18 +6,17 @@ import gc
 import importlib
 import logging
 import signal
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk_app.app import KeyStoreChoice
 from kiosk_app.ui.boot import BootScreens, Loader, limit_malloc_arenas
 from kiosk_app.ui.kiosk_window import add_participant_screens
-from kiosk_app.ui.theme import FUSION_ARGS, started_in_fusion
+from kiosk_app.ui.session import open_application, wait_for_fonts
 
 # The presenter pulls in the core (SQLAlchemy): imported once the welcome screen is up.
 if TYPE_CHECKING:
@@ -219,16 +218,7 @@ def run(options: RunOptions) -> int:
     and the presenter takes over when it is open. A store that cannot be opened ends the
     run with its error, raised here as before.
     """
-    existing = QApplication.instance()
-    if existing is None:
-        # Widgets and video in software: QVideoWidget would otherwise load an OpenGL driver
-        # for one video (Mesa's llvmpipe on a kiosk without a GPU: LLVM, ~75 MB resident).
-        QApplication.setAttribute(Qt.ApplicationAttribute.AA_ForceRasterWidgets)
-        app = QApplication([*sys.argv[:1], *FUSION_ARGS])
-        started_in_fusion(app)
-    else:
-        assert isinstance(existing, QApplication)
-        app = existing
+    app = open_application()  # `kiosk-app` has made it already, before importing this module
     app.setApplicationName("Intervention Kiosk")
     boot = BootScreens(app)
     loader = Loader(lambda: _open_services(options))
@@ -267,6 +257,7 @@ def run(options: RunOptions) -> int:
             ui.close()
     finally:
         loader.join()  # stopped while the store was opening: close it all the same
+        wait_for_fonts()
         if loader.result is not None:
             loader.result.close()
     if loader.error is not None:

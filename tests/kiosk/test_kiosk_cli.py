@@ -142,10 +142,13 @@ def test_the_bare_command_starts_an_empty_kiosk_on_welcome_and_stops_on_sigterm(
     }
 
 
-def test_the_kiosk_starts_with_the_garbage_collector_paused(
+def test_the_kiosk_makes_its_application_first_with_the_collector_paused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    seen: list[tuple[bool, bool]] = []
+    seen: list[object] = []
+
+    def open_application() -> None:  # made first, before the screens' modules load
+        seen.append(("application", gc.isenabled()))
 
     def run(options: RunOptions) -> int:
         seen.append((options.collector_paused, gc.isenabled()))
@@ -154,6 +157,7 @@ def test_the_kiosk_starts_with_the_garbage_collector_paused(
             options.early_log.close()
         return 0
 
+    monkeypatch.setattr("kiosk_app.ui.session.open_application", open_application)
     monkeypatch.setattr("kiosk_app.ui.main.run", run)
     root = logging.getLogger()
     level = root.level  # `kiosk-app` sets the root logger's level as it adds its handler
@@ -162,7 +166,7 @@ def test_the_kiosk_starts_with_the_garbage_collector_paused(
     finally:
         gc.enable()
         root.setLevel(level)
-    assert seen == [(True, False)]
+    assert seen == [("application", False), (True, False)]
 
 
 _RESUME_PROBE = """
