@@ -135,3 +135,29 @@ class Loader(QObject):
         finally:
             sys.setswitchinterval(interval)
         self.done.emit()
+
+
+# glibc's M_ARENA_MAX (malloc.h): at most this many malloc arenas, however many threads.
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas (True if it did); call before the worker threads start.
+
+    glibc gives each thread that allocates an arena of its own, up to eight per core, and
+    memory freed in one is not reused by another: the loader, the task pools and the media
+    threads each kept megabytes the others could have used. Elsewhere (musl, macOS,
+    Windows) this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):  # not glibc
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_ARENA_MAX, arenas))

@@ -14,9 +14,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from kiosk_app.app import KeyStoreChoice
-from kiosk_app.ui.boot import BootScreens, Loader
+from kiosk_app.ui.boot import BootScreens, Loader, limit_malloc_arenas
 from kiosk_app.ui.kiosk_window import add_participant_screens
-from kiosk_app.ui.session import limit_malloc_arenas, open_application, wait_for_fonts
+from kiosk_app.ui.session import open_application, wait_for_fonts
 
 # The presenter pulls in the core (SQLAlchemy): imported once the welcome screen is up.
 if TYPE_CHECKING:
@@ -192,9 +192,10 @@ def _quit_on_signals(app: QApplication) -> QTimer:
 
 def _open_services(options: RunOptions) -> KioskServices:
     """On the loader thread: open the store (migrating if need be) and warm the presenter."""
-    # First, before the pools and the media start threads. `kiosk-app`'s font warm-up has
-    # capped the arenas already (its thread came first); an application made elsewhere (the
-    # tests') has not. Not on the GUI thread: importing ctypes there held up a first tap.
+    # First, before the pools and the media start threads. Here rather than on the GUI
+    # thread as welcome is painted, where importing ctypes held up a first tap by 2 ms; the
+    # loader's own arena and the main one are the two the cap allows, so the effect is the
+    # same.
     limit_malloc_arenas()
     from kiosk_app.app import open_kiosk, rotate_logs
 

@@ -72,45 +72,10 @@ def settle_session_bus(environ: MutableMapping[str, str] | None = None) -> str |
 
 
 def warm_font_database() -> threading.Thread:
-    """Fill Qt's font database on a worker thread (after QApplication, before any text).
-
-    The kiosk's first thread caps glibc's malloc arenas before anything else: its own arena
-    and the main one are then the two every later thread shares.
-    """
-    thread = threading.Thread(target=_warm_fonts, name="kiosk-fonts", daemon=True)
+    """Fill Qt's font database on a worker thread (after QApplication, before any text)."""
+    thread = threading.Thread(target=QFontDatabase.families, name="kiosk-fonts", daemon=True)
     thread.start()
     return thread
-
-
-def _warm_fonts() -> None:
-    limit_malloc_arenas()
-    QFontDatabase.families()
-
-
-# glibc's M_ARENA_MAX (malloc.h): at most this many malloc arenas, however many threads.
-_M_ARENA_MAX = -8
-MALLOC_ARENAS = 2
-
-
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas (True if it did); call before the worker threads start.
-
-    glibc gives each thread that allocates an arena of its own, up to eight per core, and
-    memory freed in one is not reused by another: the loader, the task pools and the media
-    threads each kept megabytes the others could have used. Elsewhere (musl, macOS,
-    Windows) this does nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):  # not glibc
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 _font_warmup: threading.Thread | None = None

@@ -50,7 +50,7 @@ def test_a_failure_reaches_the_gui_thread_and_the_interval_is_restored(qtbot: Qt
 
 def test_malloc_arenas_are_capped_where_glibc_allows() -> None:
     # In a child: the cap would otherwise stay on this test process.
-    code = "from kiosk_app.ui.session import limit_malloc_arenas; print(limit_malloc_arenas())"
+    code = "from kiosk_app.ui.boot import limit_malloc_arenas; print(limit_malloc_arenas())"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
