@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,13 +12,13 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from pytestqt.qtbot import QtBot
 
 from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
 from kiosk_app.cli import main
 from kiosk_app.store import keys
 from kiosk_app.store.db import DB_FILE_NAME
 from kiosk_app.ui.main import RunOptions
+from tests.support.kiosk_process import KioskProcess
 
 REPO = Path(__file__).resolve().parents[2]
 RunCli = Callable[..., tuple[int, str]]
@@ -102,32 +101,17 @@ def test_a_wrong_device_key_is_a_plain_error(run_cli: RunCli, tmp_path: Path) ->
 
 
 def test_the_bare_command_starts_an_empty_kiosk_on_welcome_and_stops_on_sigterm(
-    qtbot: QtBot, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     data = tmp_path / "kiosk"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_KEY_STORE": "file"}
     log = data / LOG_DIR_NAME / LOG_FILE_NAME
-    app = subprocess.Popen(
-        [sys.executable, "-m", "kiosk_app", "--data-dir", str(data)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        qtbot.waitUntil(
-            lambda: log.is_file() and "screen shown: welcome" in log.read_text("utf-8"),
-            timeout=30_000,
-        )
+    with KioskProcess(data, env) as app:
+        app.wait_for("screen shown: welcome")
         # The store opens once welcome is painted; stopped sooner, the kiosk creates nothing.
-        qtbot.waitUntil(lambda: "kiosk services ready" in log.read_text("utf-8"), timeout=30_000)
-        app.send_signal(signal.SIGTERM)
-        _, stderr = app.communicate(timeout=30)
-    finally:
-        if app.poll() is None:
-            app.kill()
-            app.wait()
-    assert app.returncode == 0, stderr.decode()
+        app.wait_for("kiosk services ready")
+        returncode, stderr = app.stop()
+    assert returncode == 0, stderr
     text = log.read_text("utf-8")
     assert "kiosk started" in text
     assert "kiosk stopped" in text

@@ -17,10 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytestqt.qtbot import QtBot
 
 from content_packs import model
-from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
 from kiosk_app.core.clock import ManualClock
 from tests.support.kiosk import (
     START,
@@ -31,6 +29,7 @@ from tests.support.kiosk import (
     settle_first_login,
     work_until,
 )
+from tests.support.kiosk_process import KioskProcess
 
 REPO = Path(__file__).resolve().parents[3]
 SCREENSHOT_DIR = REPO / "build" / "screenshots"
@@ -109,35 +108,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     return data, order.index(quiz) - order.index(reading)
 
 
-class RunningKiosk:
-    def __init__(self, qtbot: QtBot, display: str, data: Path) -> None:
-        self.qtbot = qtbot
-        self.env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-        self.env.update(DISPLAY=display, KIOSK_KEY_STORE="file")
-        self.log = data / LOG_DIR_NAME / LOG_FILE_NAME
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk_app", "--data-dir", str(data)],
-            cwd=REPO,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self.seen = 0
-
-    def wait_for(self, line: str) -> None:
-        """Wait until the app logs `line` (after what was already seen)."""
-
-        def logged() -> bool:
-            if self.process.poll() is not None:
-                _, err = self.process.communicate()
-                pytest.fail(f"the kiosk stopped: {err.decode()}")
-            text = self.log.read_text("utf-8") if self.log.is_file() else ""
-            found = text.find(line, self.seen)
-            if found >= 0:
-                self.seen = found + len(line)
-            return found >= 0
-
-        self.qtbot.waitUntil(logged, timeout=30_000)
+class RunningKiosk(KioskProcess):
+    def __init__(self, display: str, data: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        env.update(DISPLAY=display, KIOSK_KEY_STORE="file")
+        super().__init__(data, env)
 
     def keys(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], env=self.env, check=True, timeout=30)
@@ -151,17 +126,6 @@ class RunningKiosk:
             timeout=60,
         )
 
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.communicate(timeout=30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
 
 @pytest.fixture(scope="module")
 def xdotool() -> str:
@@ -172,12 +136,12 @@ def xdotool() -> str:
 
 
 @pytest.fixture
-def screenshots(qtbot: QtBot, xvfb_display: str, xdotool: str, seeded: tuple[Path, int]) -> Path:
+def screenshots(xvfb_display: str, xdotool: str, seeded: tuple[Path, int]) -> Path:
     data, steps_to_quiz = seeded
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     for name in SCREENS:
         (SCREENSHOT_DIR / f"{name}.png").unlink(missing_ok=True)
-    kiosk = RunningKiosk(qtbot, xvfb_display, data)
+    kiosk = RunningKiosk(xvfb_display, data)
     try:
         kiosk.wait_for("screen shown: welcome")
         kiosk.grab("welcome.png")
@@ -198,7 +162,7 @@ def screenshots(qtbot: QtBot, xvfb_display: str, xdotool: str, seeded: tuple[Pat
         kiosk.wait_for("step shown: quiz")
         kiosk.grab("quiz.png")
     finally:
-        status = kiosk.stop()
+        status, _ = kiosk.stop()
     assert status == 0, "the kiosk did not stop cleanly on SIGTERM"
     return SCREENSHOT_DIR
 

@@ -4,15 +4,12 @@ D-Bus daemon), and Qt's font database filled on a worker thread."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
 from kiosk_app.ui.session import (
     SESSION_BUS_ENV,
     open_application,
@@ -21,8 +18,7 @@ from kiosk_app.ui.session import (
     warm_font_database,
 )
 from tests.support.display import xvfb
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.kiosk_process import REPO, KioskProcess
 
 # What any PySide program does first: a label, on an X display. Qt's accessibility bridge
 # then asks libdbus for the session bus.
@@ -125,16 +121,6 @@ def test_video_is_drawn_without_an_opengl_driver(tmp_path: Path) -> None:
     assert not [name for name in _OPENGL_DRIVERS if name in loaded], loaded
 
 
-def _wait_for_line(log: Path, line: str, app: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not (log.is_file() and line in log.read_text("utf-8")):
-        if app.poll() is not None:
-            raise AssertionError(f"the kiosk stopped ({app.returncode}) before {line!r}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {line!r} in {timeout:.0f} s")
-        time.sleep(0.05)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libdbus: Linux only")
 def test_the_kiosk_never_autolaunches_a_session_bus(tmp_path: Path) -> None:
     fake_bin = tmp_path / "bin"
@@ -162,21 +148,8 @@ def test_the_kiosk_never_autolaunches_a_session_bus(tmp_path: Path) -> None:
         assert "--autolaunch" in marker.read_text()
         marker.unlink()
 
-        data = tmp_path / "kiosk"
-        app = subprocess.Popen(
-            [sys.executable, "-m", "kiosk_app", "--data-dir", str(data)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            _wait_for_line(data / LOG_DIR_NAME / LOG_FILE_NAME, "kiosk services ready", app, 60)
-            app.send_signal(signal.SIGTERM)
-            _, stderr = app.communicate(timeout=30)
-        finally:
-            if app.poll() is None:
-                app.kill()
-                app.wait()
-    assert app.returncode == 0, stderr.decode()
+        with KioskProcess(tmp_path / "kiosk", env) as app:
+            app.wait_for("kiosk services ready", timeout=60)
+            returncode, stderr = app.stop()
+    assert returncode == 0, stderr
     assert not marker.exists(), f"the kiosk ran dbus-launch {marker.read_text()!r}"
