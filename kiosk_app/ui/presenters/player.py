@@ -171,7 +171,9 @@ class PlayerPresenter(QObject):
         assert player is not None
         assert pack is not None
         step = player.current_step
-        binding = StepViewFactory(player=player, pack=pack, changed=self.refresh).build()
+        binding = StepViewFactory(
+            player=player, pack=pack, changed=self.refresh, parent=self._frame
+        ).build()
         self._binding = binding
         self._frame.set_view(binding.view)
         self._frame.set_title(player.programme.module_of(step.id).title)

@@ -108,12 +108,12 @@ class PledgeView(QWidget):
     # -- internals ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        holder = QWidget()
+        holder = QWidget(self._scroll.viewport())  # parent first (see QuizView._build_panels)
         column = QVBoxLayout(holder)
         column.setSpacing(12)
         self._rows = []
         for text in self._content.items:
-            row = ChoiceButton(text)
+            row = ChoiceButton(text, holder)
             row.toggled.connect(self._on_change)
             self._rows.append(row)
             column.addWidget(row)
@@ -122,7 +122,7 @@ class PledgeView(QWidget):
         column.addWidget(self._own_label)
         self._own = []
         for _ in range(self._content.own_words_rows):
-            edit = QLineEdit()
+            edit = QLineEdit(holder)
             edit.setMaxLength(_MAX_OWN_CHARS)
             edit.textEdited.connect(self._on_change)
             self._own.append(edit)

@@ -66,8 +66,8 @@ class QuizResult:
 class _QuestionPanel(QWidget):
     """One question: its prompt, an option button each, and the feedback line once marked."""
 
-    def __init__(self, question: QuestionContent) -> None:
-        super().__init__()
+    def __init__(self, question: QuestionContent, parent: QWidget) -> None:
+        super().__init__(parent)
         self.question = question
         self.prompt = label("title")
         self.prompt.setText(question.prompt)
@@ -79,7 +79,7 @@ class _QuestionPanel(QWidget):
         layout.setSpacing(12)
         layout.addWidget(self.prompt)
         for index, text in enumerate(question.options):
-            option = ChoiceButton(text)
+            option = ChoiceButton(text, self)
             option.setAccessibleDescription(question.prompt)
             self.group.addButton(option, index)
             layout.addWidget(option)
@@ -114,6 +114,10 @@ class QuizView(QWidget):
     The core marks each attempt; this view only collects choices and shows its answer: a
     kind line under every question, the score, and "Try again" while attempts are left.
     `answers_changed(answers)` fires at every choice the participant makes (for autosave).
+
+    One question at a time, a question's panel is built when it is first shown: the step
+    appears after Next with one question's buttons made, not all of them (a quiz of four
+    questions was the slowest step to show).
     """
 
     answers_submitted = Signal(dict)
@@ -123,7 +127,9 @@ class QuizView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._content = QuizContent(title="", questions=())
-        self._panels: list[_QuestionPanel] = []
+        self._panels: list[_QuestionPanel] = []  # the first questions, built as they show
+        self._holder = QWidget()
+        self._column = QVBoxLayout()
         self._index = 0
         self._result: QuizResult | None = None
         self._title = label("title")
@@ -178,13 +184,16 @@ class QuizView(QWidget):
     def set_answers(self, answers: dict[str, int]) -> None:
         """Show earlier choices (e.g. a draft) without emitting anything, at the first
         question still without a choice (the last one when all have one)."""
-        for panel in self._panels:
-            index = answers.get(panel.question.question_id)
-            option = panel.group.button(index) if index is not None else None
+        questions = self._content.questions
+        for number, question in enumerate(questions):
+            index = answers.get(question.question_id)
+            if index is None:
+                continue
+            option = self._panel(number).group.button(index)
             if option is not None:
                 option.setChecked(True)
-        open_questions = (i for i, p in enumerate(self._panels) if p.chosen() < 0)
-        self._go(next(open_questions, len(self._panels) - 1))
+        open_questions = (i for i in range(len(questions)) if self._chosen(i) < 0)
+        self._go(next(open_questions, len(questions) - 1))
 
     def answers(self) -> dict[str, int]:
         """The options chosen so far."""
@@ -194,6 +203,7 @@ class QuizView(QWidget):
         """Show the marking: every question with its kind line, the score, maybe "Try again"."""
         self._result = result
         by_id = {q.question_id: q for q in result.questions}
+        self._panel(len(self._content.questions) - 1)  # every question shows with its mark
         for panel in self._panels:
             panel.set_options_enabled(False)
             marked = by_id.get(panel.question.question_id)
@@ -236,28 +246,50 @@ class QuizView(QWidget):
     # -- internals ----------------------------------------------------------------------------
 
     def _build_panels(self) -> None:
-        holder = QWidget()
-        column = QVBoxLayout(holder)
-        column.setSpacing(24)
-        self._panels = [_QuestionPanel(q) for q in self._content.questions]
-        for panel in self._panels:
-            panel.group.idClicked.connect(self._on_choice)
-            column.addWidget(panel)
-        column.addStretch(1)
+        # Built inside the scroll area, parent first: a finished tree given a parent later
+        # has its style and fonts worked out again, widget by widget.
+        self._holder = holder = QWidget(self._scroll.viewport())
+        self._column = QVBoxLayout(holder)
+        self._column.setSpacing(24)
+        self._column.addStretch(1)
+        self._panels = []
         self._scroll.setWidget(holder)  # deletes the previous questions at once
+        if not self._content.one_at_a_time:
+            self._panel(len(self._content.questions) - 1)
+
+    def _panel(self, index: int) -> _QuestionPanel:
+        """Question `index`'s panel, building it (and any before it) if not yet built."""
+        while len(self._panels) <= index:
+            panel = _QuestionPanel(self._content.questions[len(self._panels)], self._holder)
+            panel.group.idClicked.connect(self._on_choice)
+            panel.hide()  # until `_update` shows the ones it should (it always runs next)
+            self._column.insertWidget(len(self._panels), panel)  # above the stretch
+            self._panels.append(panel)
+        return self._panels[index]
+
+    def _chosen(self, index: int) -> int:
+        """The option chosen for question `index` (-1 for none, as for a panel not built)."""
+        return self._panels[index].chosen() if index < len(self._panels) else -1
+
+    def _all_chosen(self) -> bool:
+        count = len(self._content.questions)
+        return count > 0 and all(self._chosen(i) >= 0 for i in range(count))
 
     def _on_choice(self, _index: int) -> None:
         self._update()
         self.answers_changed.emit(self.answers())
-        more = self._content.one_at_a_time and self._index < len(self._panels) - 1
+        more = self._content.one_at_a_time and self._index < len(self._content.questions) - 1
         (self._following if more else self._check).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _one_at_a_time(self) -> bool:
         # Once marked, every question shows with its feedback.
-        return self._content.one_at_a_time and len(self._panels) > 1 and self._result is None
+        questions = self._content.questions
+        return self._content.one_at_a_time and len(questions) > 1 and self._result is None
 
     def _go(self, index: int, *, focus: bool = False) -> None:
-        self._index = max(0, min(index, len(self._panels) - 1))
+        self._index = max(0, min(index, len(self._content.questions) - 1))
+        if self._content.questions:
+            self._panel(self._index)
         self._update()
         target = self.focusProxy()
         if focus and target is not None:
@@ -269,17 +301,17 @@ class QuizView(QWidget):
             panel.setVisible(not one or i == self._index)
         marked = self._result is not None
         self._previous.setVisible(one and self._index > 0)
-        self._following.setVisible(one and self._index < len(self._panels) - 1)
-        self._following.setEnabled(bool(self._panels) and self._panels[self._index].chosen() >= 0)
-        all_chosen = bool(self._panels) and all(p.chosen() >= 0 for p in self._panels)
+        self._following.setVisible(one and self._index < len(self._content.questions) - 1)
+        self._following.setEnabled(self._chosen(self._index) >= 0)
         self._check.setVisible(not marked)
-        self._check.setEnabled(all_chosen)
+        self._check.setEnabled(self._all_chosen())
         self._retry.setVisible(marked and self._result is not None and self._result.can_retry)
         self._summary.setVisible(marked)
         self._counter.setVisible(one)
         self._scroll.ensureVisible(0, 0)
         # Focus given to the quiz (the presenter shows a step) lands on the right control.
-        target = self._panels[self._index].focus_target() if self._panels else None
+        shown = self._panels[self._index] if self._index < len(self._panels) else None
+        target = shown.focus_target() if shown is not None else None
         if marked or target is None:
             retry = self._retry.isVisibleTo(self)
             self.setFocusProxy(self._retry if retry else self._scroll)
@@ -288,7 +320,7 @@ class QuizView(QWidget):
         self._retranslate()
 
     def _submit(self) -> None:
-        if self._result is None and self._panels and all(p.chosen() >= 0 for p in self._panels):
+        if self._result is None and self._all_chosen():
             self.answers_submitted.emit(self.answers())
 
     def _on_retry(self) -> None:
@@ -315,7 +347,7 @@ class QuizView(QWidget):
         self._counter.setText(
             self.tr("Question %1 of %2")
             .replace("%1", str(self._index + 1))
-            .replace("%2", str(len(self._panels)))
+            .replace("%2", str(len(self._content.questions)))
         )
         self._summary.setText(self._summary_line(self._result) if self._result else "")
         self._previous.setText(self.tr("← Previous question"))

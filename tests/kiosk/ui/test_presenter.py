@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtTextToSpeech import QTextToSpeech
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QScrollBar, QWidget
@@ -300,3 +301,63 @@ def test_playing_media_counts_as_being_there(
         person.tap("play", view)
     person.tap("take a break")
     person.wait_for_screen("welcome")
+
+
+class _TreesMovedIn(QObject):
+    """Names the class of every object that is moved into `parent` with children of its own
+    (made elsewhere, then moved in), while it watches."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__()
+        self._parent = parent
+        self.moved_in: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if (
+            kind == QEvent.Type.ParentChange
+            and watched.parent() is self._parent
+            and watched.children()
+        ):
+            self.moved_in.append(type(watched).__name__)
+        return False
+
+
+def test_every_step_view_is_made_inside_the_step_frame(
+    qtbot: QtBot,
+    app: QApplication,
+    kiosk: KioskUnderTest,
+    person: Participant,
+    regular: Seeded,
+    sample: SamplePack,
+) -> None:
+    """Not built apart and then moved in: a finished tree of widgets moved to a new parent
+    has its style and fonts worked out again, and steps showed slower after Next."""
+    steps = list(sample.programme.all_steps())
+    work_until(
+        kiosk.services.store,
+        regular,
+        sample.programme,
+        step_id=steps[-1].id,
+        back_to=steps[0].id,
+        clock=kiosk.clock,
+    )
+    person.sign_in(regular.access_code, OWN_PIN)
+    person.tap("Continue")
+    person.wait_for_screen("step")
+    frame = kiosk.screens.step
+    watch = _TreesMovedIn(frame)
+    app.installEventFilter(watch)
+    try:
+        kinds = set()
+        for _step in steps[:-1]:
+            kiosk.clock.advance(60)
+            person.tap("next")
+            view = kiosk.presenter.player.view()
+            assert view is not None
+            assert view.parentWidget() is frame
+            kinds.add(type(view).__name__)
+    finally:
+        app.removeEventFilter(watch)
+    assert {"ReadingView", "QuizView", "MediaView", "TextEntryView", "PledgeView"} <= kinds
+    assert watch.moved_in == []

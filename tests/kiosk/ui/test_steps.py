@@ -29,6 +29,7 @@ from kiosk_app.ui.steps.pledge import PledgeContent, PledgeView
 from kiosk_app.ui.steps.quiz import QuestionContent, QuizContent, QuizResult, QuizView
 from kiosk_app.ui.steps.reading import ReadingContent, ReadingView
 from kiosk_app.ui.steps.text_entry import TextEntryView
+from kiosk_app.ui.widgets.choice import ChoiceButton
 from tests.kiosk.ui.conftest import button_named
 
 INTERACTIVE = (QAbstractButton, QLineEdit, QPlainTextEdit, QTextBrowser, QAbstractSlider)
@@ -316,6 +317,30 @@ def test_saved_choices_come_back_at_the_first_question_without_one(
     assert button_named(quiz, "Say sorry").isVisible()
     QTest.mouseClick(button_named(quiz, "previous question"), Qt.MouseButton.LeftButton)
     assert button_named(quiz, "The owner").isChecked()
+
+
+def test_a_question_s_options_are_made_when_it_first_shows(qtbot: QtBot, quiz: QuizView) -> None:
+    """One question at a time, a quiz shows after Next with the first question's options
+    made, not every question's (the other questions cost their time when reached)."""
+
+    def made() -> list[str]:
+        return sorted(b.choice_text() for b in quiz.findChildren(ChoiceButton))
+
+    assert made() == ["Nobody", "The owner"]
+    QTest.mouseClick(button_named(quiz, "The owner"), Qt.MouseButton.LeftButton)
+    QTest.mouseClick(button_named(quiz, "next question"), Qt.MouseButton.LeftButton)
+    assert made() == ["Nobody", "Nothing", "Say sorry", "The owner"]
+    quiz.set_content(QUIZ)  # the next quiz starts from nothing made again
+    assert made() == ["Nobody", "The owner"]
+    # A draft with a later question answered (first question still open) is all shown.
+    quiz.set_answers({"q2": 1})
+    assert "Question 1 of 2" in visible_texts(quiz)
+    assert not button_named(quiz, "check my answers").isEnabled()
+    QTest.mouseClick(button_named(quiz, "Nobody"), Qt.MouseButton.LeftButton)
+    QTest.mouseClick(button_named(quiz, "next question"), Qt.MouseButton.LeftButton)
+    assert button_named(quiz, "Nothing").isChecked()
+    assert button_named(quiz, "check my answers").isEnabled()
+    assert quiz.answers() == {"q1": 0, "q2": 1}
 
 
 def test_quiz_shows_kind_feedback_on_every_question_and_try_again(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from kiosk_app.ui.theme import (
@@ -18,6 +18,7 @@ from kiosk_app.ui.theme import (
     text_size_steps,
 )
 from kiosk_app.ui.viewmodels import AccessibilityOptions, TextSize
+from kiosk_app.ui.widgets.choice import ChoiceButton
 
 TEXT_PAIRS = [
     ("text", "window"),
@@ -90,3 +91,30 @@ def test_stylesheet_has_a_focus_ring(high_contrast: bool) -> None:
     focus = (HIGH_CONTRAST if high_contrast else CALM).focus
     assert f"solid {focus}" in sheet
     assert ":focus" in sheet
+
+
+@pytest.mark.parametrize("theme", [CALM, HIGH_CONTRAST])
+def test_a_chosen_option_shows_its_words_in_the_checked_colours(
+    qtbot: QtBot, app: QApplication, theme: ThemeColours
+) -> None:
+    apply_theme(app, AccessibilityOptions(high_contrast=theme is HIGH_CONTRAST))
+    option = ChoiceButton("The owner")
+    qtbot.addWidget(option)
+    option.resize(400, 120)
+    option.show()
+    qtbot.waitExposed(option)
+    words = option.findChild(QLabel)
+    assert words is not None
+
+    def colours() -> set[str]:
+        image = words.grab().toImage()
+        return {
+            image.pixelColor(x, y).name().upper()
+            for x in range(image.width())
+            for y in range(image.height())
+        }
+
+    assert theme.text.upper() in colours() or theme.button_text.upper() in colours()
+    option.setChecked(True)
+    assert words.palette().color(QPalette.ColorRole.WindowText) == QColor(theme.checked_text)
+    assert theme.checked_text.upper() in colours()
