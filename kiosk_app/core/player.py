@@ -256,9 +256,8 @@ class ProgrammePlayer:
         """Finish a unit: enrolment status and the completion record, in the same transaction."""
         events = [*self._events, *self._pending]
         new_progress = progress(self.rules, events)
-        enrolment = repos.enrolment(s, self.enrolment_id)
-        if enrolment is not None and self._pending and enrolment.status == "assigned":
-            enrolment.status = "in_progress"
+        if self._pending:
+            repos.set_enrolment_status(s, self.enrolment_id, "in_progress", only_from="assigned")
         completion_id = self._completion_event_id
         if new_progress.complete and completion_id is None:
             completed_at = new_progress.completed_at
@@ -273,8 +272,7 @@ class ProgrammePlayer:
             )
             completion_id = row.id
             events.append(journal.rule_event(row))
-            if enrolment is not None:
-                enrolment.status = "completed"
+            repos.set_enrolment_status(s, self.enrolment_id, "completed")
             log.info("enrolment %s completed", self.enrolment_id)
         s.flush()
         return events, new_progress, completion_id

@@ -62,10 +62,13 @@ def make_engine(path: Path, key: bytes) -> Engine:
         # Not the SingletonThreadPool SQLAlchemy picks for a URL without a file: that keeps a
         # connection per thread and, past five threads (GUI, sign-in, console, sync, media),
         # closes one another thread is still using. A queue hands each unit a whole
-        # connection and takes it back at the end.
+        # connection and takes it back at the end. Last in, first out: the GUI thread's units
+        # get the connection it used last, whose page cache another connection's writes have
+        # not made stale (pages read again from the WAL are decrypted again).
         poolclass=QueuePool,
         pool_size=5,
         max_overflow=10,
+        pool_use_lifo=True,
     )
 
     # With the driver's own transaction handling off, SQLAlchemy's BEGIN is the only one,

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kiosk_app.store.models import (
@@ -20,6 +21,7 @@ from kiosk_app.store.models import (
     ReviewVerdict,
     SettingsRow,
     SyncState,
+    table_of,
 )
 from sync_server import protocol
 from sync_server.protocol import Settings
@@ -129,6 +131,19 @@ def enrolment(s: Session, enrolment_id: str) -> Enrolment | None:
     return s.get(Enrolment, enrolment_id)
 
 
+def set_enrolment_status(
+    s: Session, enrolment_id: str, status: str, *, only_from: str | None = None
+) -> None:
+    """Set an enrolment's status (if it is `only_from`, when given) in one UPDATE on the
+    table: the player runs this in every unit, and reading the row first cost a step change
+    about 1 ms. An `Enrolment` already loaded in `s` does not see the change."""
+    enrolments = table_of(Enrolment)
+    change = update(enrolments).where(enrolments.c.id == enrolment_id).values(status=status)
+    if only_from is not None:
+        change = change.where(enrolments.c.status == only_from)
+    s.execute(change)
+
+
 def enrolments_of(s: Session, participant_id: str) -> Sequence[Enrolment]:
     """A participant's enrolments that are still theirs to work on, soonest due first."""
     return s.scalars(
@@ -215,20 +230,31 @@ def delete_draft(s: Session, *, participant_id: str, enrolment_id: str, step_id:
 
 
 def resume_step(s: Session, *, participant_id: str, enrolment_id: str) -> str | None:
-    row = s.get(ResumePointer, (participant_id, enrolment_id))
-    return None if row is None else row.step_id
+    # Read from the table, as `set_resume_step` writes it (an ORM object would not see that).
+    pointers = table_of(ResumePointer)
+    return s.scalar(
+        select(pointers.c.step_id).where(
+            pointers.c.participant_id == participant_id,
+            pointers.c.enrolment_id == enrolment_id,
+        )
+    )
 
 
 def set_resume_step(
     s: Session, *, participant_id: str, enrolment_id: str, step_id: str, at: datetime
 ) -> None:
-    row = s.get(ResumePointer, (participant_id, enrolment_id))
-    if row is None:
-        row = ResumePointer(participant_id=participant_id, enrolment_id=enrolment_id)
-        s.add(row)
-    row.step_id = step_id
-    row.updated_at = at
-    s.flush()
+    # One upsert on the table (every step change runs this): no read first, no ORM flush.
+    pointers = table_of(ResumePointer)
+    s.execute(
+        sqlite_insert(pointers)
+        .values(
+            participant_id=participant_id, enrolment_id=enrolment_id, step_id=step_id, updated_at=at
+        )
+        .on_conflict_do_update(
+            index_elements=[pointers.c.participant_id, pointers.c.enrolment_id],
+            set_={"step_id": step_id, "updated_at": at},
+        )
+    )
 
 
 # --- sync state and the pack catalogue (the sync client's) --------------------------------

@@ -18,7 +18,7 @@ from kiosk_app.core.clock import ManualClock
 from kiosk_app.store import journal, keys, repos
 from kiosk_app.store.db import DB_FILE_NAME, Store, open_store
 from kiosk_app.store.errors import StoreKeyError
-from kiosk_app.store.models import JournalEvent, Participant
+from kiosk_app.store.models import JournalEvent, Participant, ResumePointer
 
 SECRET_NAME = "Zanzibarina"
 SECRET_ANSWER = "quixotic-pomegranate-answer"
@@ -244,3 +244,68 @@ def test_drafts_and_resume_pointers_round_trip(store: Store, clock: ManualClock)
     with store.unit() as s:
         assert repos.draft(s, **where, step_id="letter") == {"text": "Dear V"}
         assert repos.resume_step(s, **where) == "letter"
+
+
+def test_the_resume_pointer_moves_in_place_and_reads_back_at_once(
+    store: Store, clock: ManualClock
+) -> None:
+    where = {"participant_id": "p-ABC-00001", "enrolment_id": "e1"}
+    with store.unit() as s:
+        _add_participant(s)
+        repos.add_enrolment(
+            s,
+            enrolment_id="e1",
+            participant_id="p-ABC-00001",
+            programme_id="alcohol-and-you",
+            programme_version=1,
+            disposal_type="community_resolution",
+            due_date=date(2026, 4, 1),
+        )
+        assert repos.resume_step(s, **where) is None
+        repos.set_resume_step(s, **where, step_id="welcome", at=clock.now())
+        assert repos.resume_step(s, **where) == "welcome"
+        clock.advance(60)
+        repos.set_resume_step(s, **where, step_id="units-quiz", at=clock.now())
+        assert repos.resume_step(s, **where) == "units-quiz"  # in the same unit
+    with store.unit() as s:
+        rows = s.scalars(select(ResumePointer)).all()
+        assert [(r.step_id, r.updated_at) for r in rows] == [("units-quiz", clock.now())]
+
+
+def test_an_enrolment_status_moves_only_from_the_status_named(store: Store) -> None:
+    with store.unit() as s:
+        _add_participant(s)
+        repos.add_enrolment(
+            s,
+            enrolment_id="e1",
+            participant_id="p-ABC-00001",
+            programme_id="alcohol-and-you",
+            programme_version=1,
+            disposal_type="community_resolution",
+            due_date=date(2026, 4, 1),
+        )
+    steps = [
+        ("in_progress", "assigned", "in_progress"),
+        ("completed", None, "completed"),
+        ("in_progress", "assigned", "completed"),  # a completed enrolment stays completed
+    ]
+    for status, only_from, expected in steps:
+        with store.unit() as s:
+            repos.set_enrolment_status(s, "e1", status, only_from=only_from)
+        with store.unit() as s:
+            enrolment = repos.enrolment(s, "e1")
+            assert enrolment is not None
+            assert enrolment.status == expected
+
+
+def test_units_one_after_another_reuse_the_same_connection(store: Store) -> None:
+    """The pool hands back the connection used last, whose page cache is still good (each
+    page is read and decrypted once): a step change's unit took 0.6-0.8 ms longer when the
+    pool handed its three connections round in turn."""
+    with store.engine.connect(), store.engine.connect(), store.engine.connect():
+        pass  # three connections now wait in the pool
+    drivers = set()
+    for durable in (True, False, True, False, True, False):
+        with store.unit(durable=durable) as s:
+            drivers.add(id(s.connection().connection.driver_connection))
+    assert len(drivers) == 1
