@@ -8,6 +8,7 @@ re-implements a rule.
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -103,6 +104,11 @@ class ProgrammePlayer:
             rows = journal.enrolment_events(s, enrolment_id=enrolment_id)
             verdicts = repos.review_verdicts(s, enrolment_id=enrolment_id)
             resume = repos.resume_step(s, participant_id=participant_id, enrolment_id=enrolment_id)
+            # Drafts are this kiosk's own and only this player writes them while it is open:
+            # read once here, then kept in step with every commit (`_draft_changes`), so a
+            # step's view gets its draft without a database round trip after Next.
+            self._drafts = repos.drafts(s, participant_id=participant_id, enrolment_id=enrolment_id)
+        self._draft_changes: dict[str, dict[str, Any] | None] = {}
         # The officer's verdicts too, so review states read as on the server (they never
         # lock or unlock a step: see content_packs.progress).
         self._events = [journal.rule_event(r) for r in rows]
@@ -281,10 +287,12 @@ class ProgrammePlayer:
     def _unit(self, *, durable: bool = True) -> Iterator[Session]:
         """One action: its events and state commit together, and memory follows only then."""
         self._pending = []
+        self._draft_changes = {}
         with self._store.unit(durable=durable) as s:
             yield s
             staged = self._after_events(s)
         self._events, self._progress, self._completion_event_id = staged
+        self._apply_draft_changes()
 
     def media_played(self, *, fraction: float) -> bool:
         """The share of the media one playback covered (0..1); True if the step is complete."""
@@ -320,6 +328,7 @@ class ProgrammePlayer:
                 enrolment_id=self.enrolment_id,
                 step_id=step.id,
             )
+            self._draft_changes[step.id] = None
         chosen = [
             QuestionFeedback(
                 question_id=q.id,
@@ -383,8 +392,10 @@ class ProgrammePlayer:
 
     def save_draft(self, content: Mapping[str, Any]) -> None:
         """Autosave work in progress on the current step (no event, own small transaction)."""
+        self._draft_changes = {}
         with self._store.unit() as s:
             self._save_draft(s, content)
+        self._apply_draft_changes()
 
     def _save_draft(self, s: Session, content: Mapping[str, Any]) -> None:
         repos.save_draft(
@@ -395,20 +406,24 @@ class ProgrammePlayer:
             content=dict(content),
             at=self._clock.now(),
         )
+        self._draft_changes[self._current] = dict(content)
+
+    def _apply_draft_changes(self) -> None:
+        """After a commit: the drafts in memory follow what it wrote."""
+        changes, self._draft_changes = self._draft_changes, {}
+        for step_id, content in changes.items():
+            if content is None:
+                self._drafts.pop(step_id, None)
+            else:
+                self._drafts[step_id] = content
 
     def draft(self) -> dict[str, Any] | None:
         """Work in progress on the current step. With none saved on this kiosk, the text last
         submitted on it (perhaps on another kiosk), so a reflection or letter the officer
         returned is rewritten, not typed again from nothing."""
-        with self._store.unit() as s:
-            saved = repos.draft(
-                s,
-                participant_id=self.participant_id,
-                enrolment_id=self.enrolment_id,
-                step_id=self._current,
-            )
+        saved = self._drafts.get(self._current)
         if saved is not None:
-            return saved
+            return copy.deepcopy(saved)
         submitted = [
             e
             for e in self._events

@@ -219,6 +219,16 @@ def draft(
     return None if row is None else dict(row.content)
 
 
+def drafts(s: Session, *, participant_id: str, enrolment_id: str) -> dict[str, dict[str, Any]]:
+    """Every draft saved for one enrolment, by step id."""
+    rows = s.scalars(
+        select(Draft).where(
+            Draft.participant_id == participant_id, Draft.enrolment_id == enrolment_id
+        )
+    )
+    return {row.step_id: dict(row.content) for row in rows}
+
+
 def delete_draft(s: Session, *, participant_id: str, enrolment_id: str, step_id: str) -> None:
     s.execute(
         delete(Draft).where(

@@ -212,6 +212,43 @@ def test_drafts_autosave_without_events(player: ProgrammePlayer, store: Store) -
     assert len(_journal(store)) == before
 
 
+def test_drafts_are_kept_per_step_and_read_back_by_the_next_player(
+    player: ProgrammePlayer,
+    store: Store,
+    clock: ManualClock,
+    programme: model.Programme,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walk_to(player, clock, "units-quiz")
+    player.save_draft({"answers": {"pint-of-lager": 1}})
+    shown = player.draft()
+    assert shown == {"answers": {"pint-of-lager": 1}}
+    shown["answers"]["pint-of-lager"] = 2  # a caller's copy: the saved draft stays as it was
+    assert player.draft() == {"answers": {"pint-of-lager": 1}}
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(repos, "save_draft", disk_full)
+        with pytest.raises(OSError, match="disk full"):
+            player.save_draft({"answers": {"pint-of-lager": 0}})
+    assert player.draft() == {"answers": {"pint-of-lager": 1}}  # nothing was saved
+    player.close()
+    again = _player(store, clock, programme)
+    assert again.current_step_id == "units-quiz"
+    assert again.draft() == {"answers": {"pint-of-lager": 1}}
+    quiz = programme.step("units-quiz")
+    assert isinstance(quiz, model.QuizStep)
+    again.answer_quiz({q.id: 0 for q in quiz.questions})
+    assert again.draft() is None  # the attempt used the choices: the next starts afresh
+    with store.unit() as s:
+        saved = repos.drafts(
+            s, participant_id=again.participant_id, enrolment_id=again.enrolment_id
+        )
+    assert "units-quiz" not in saved
+
+
 def test_a_new_player_resumes_where_the_last_one_stopped(
     player: ProgrammePlayer, store: Store, clock: ManualClock, programme: model.Programme
 ) -> None:

@@ -26,7 +26,7 @@ class CheckpointView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._title = label("title")
-        self._summary = PackTextBrowser()
+        self._summary = PackTextBrowser(parent=self)
         self._confirm = button("primary")
         self._confirm.clicked.connect(self._on_confirm)
         self._done = label("countdown")

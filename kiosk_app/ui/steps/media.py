@@ -112,7 +112,7 @@ class MediaView(QWidget):
         # Made before the video widget, so that Qt destroys the player first.
         self._playback: PackPlayer | None = PackPlayer(parent=self)
         self._player = self._playback.media
-        self._video = QVideoWidget()
+        self._video = QVideoWidget(self)
         self._video.setMinimumHeight(240)
         self._video.hide()
         self._player.setVideoOutput(self._video)
@@ -132,7 +132,7 @@ class MediaView(QWidget):
         self._bar.sliderReleased.connect(lambda: self._seek(self._bar.value()))
         self._time = QLabel(f"{_clock(0)} / {_clock(0)}")
         self._message = message_label()
-        self._text = PackTextBrowser()
+        self._text = PackTextBrowser(parent=self)
         self._text.hide()
 
         controls = QHBoxLayout()

@@ -41,7 +41,7 @@ class PledgeView(QWidget):
         self._title = label("title")
         self._hint = label("hint")
         self._restoring = False
-        self._scroll = QScrollArea()
+        self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Not a stop of its own: it scrolls to whichever control inside takes the focus.
@@ -57,8 +57,8 @@ class PledgeView(QWidget):
         layout.addWidget(self._scroll, 1)
         layout.addWidget(self._message)
         layout.addWidget(self._save, 0, Qt.AlignmentFlag.AlignRight)
-        self._build()
-        self._retranslate()
+        self._own_label = label()
+        self._retranslate()  # the rows come with the content (`set_content`)
 
     # -- public API ---------------------------------------------------------------------------
 

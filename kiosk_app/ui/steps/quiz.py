@@ -134,7 +134,7 @@ class QuizView(QWidget):
         self._result: QuizResult | None = None
         self._title = label("title")
         self._counter = label("hint", wrap=False)
-        self._scroll = QScrollArea()
+        self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Not a stop of its own: it scrolls to whichever control inside takes the focus.

@@ -40,7 +40,7 @@ class ReadingView(QWidget):
         super().__init__(parent)
         self._title = label("title")
         self._title.hide()
-        self._browser = PackTextBrowser(loader)
+        self._browser = PackTextBrowser(loader, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)

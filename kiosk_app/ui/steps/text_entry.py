@@ -38,8 +38,8 @@ _EDITOR_STYLE = (
 class _Editor(QPlainTextEdit):
     """Tab leaves the box: keyboard users must be able to reach the buttons."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
         self.setTabChangesFocus(True)
         self.setMinimumHeight(240)
         self.setStyleSheet(_EDITOR_STYLE)
@@ -62,7 +62,7 @@ class TextEntryView(QWidget):
         self._prompt = label()
         self._review = label("hint")
         self._review.hide()
-        self._editor = _Editor()
+        self._editor = _Editor(self)
         self._editor.textChanged.connect(self._on_text_changed)
         self._counter = label("hint")
         self._message = message_label()
