@@ -178,7 +178,8 @@ _IN_FUSION = "kioskInFusion"
 
 
 def started_in_fusion(app: QApplication) -> None:
-    """Tell `apply_theme` that `app` was made with `FUSION_ARGS`: its style is Fusion."""
+    """Tell `apply_theme` that `app`'s style is Fusion (it was made with `FUSION_ARGS`, or
+    `apply_theme` set it)."""
     app.setProperty(_IN_FUSION, True)
 
 
@@ -187,11 +188,20 @@ def apply_theme(app: QApplication, options: AccessibilityOptions) -> None:
     # Fusion honours palettes and stylesheets the same way on every platform. Asking the app
     # for its style the first time costs PySide ~10 ms (it builds QStyle's enums), on the way
     # to the kiosk's first screen: an app started in Fusion is never asked.
-    if not app.property(_IN_FUSION) and app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
-    app.setPalette(build_palette(options))
-    app.setFont(build_font(options))
-    app.setStyleSheet(build_stylesheet(options))
+    if not app.property(_IN_FUSION):  # once a stylesheet is set, style() names no style
+        if app.style().name().lower() != "fusion":
+            app.setStyle("Fusion")
+        started_in_fusion(app)
+    palette, font, sheet = build_palette(options), build_font(options), build_stylesheet(options)
+    # Each of these restyles every widget of every screen, even when set to what it already
+    # is: the presenter applies the options when it takes over and at every sign-out, which
+    # had the GUI thread busy for a long moment while the next person reached for the screen.
+    if app.palette() != palette:
+        app.setPalette(palette)
+    if app.font() != font:
+        app.setFont(font)
+    if app.styleSheet() != sheet:
+        app.setStyleSheet(sheet)
 
 
 def text_size_steps() -> list[TextSize]:

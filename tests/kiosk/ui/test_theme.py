@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from pytestqt.qtbot import QtBot
@@ -118,3 +119,38 @@ def test_a_chosen_option_shows_its_words_in_the_checked_colours(
     option.setChecked(True)
     assert words.palette().color(QPalette.ColorRole.WindowText) == QColor(theme.checked_text)
     assert theme.checked_text.upper() in colours()
+
+
+class _Restyled(QObject):
+    """Counts the style, palette and font changes a widget is sent."""
+
+    KINDS = (QEvent.Type.StyleChange, QEvent.Type.PaletteChange, QEvent.Type.FontChange)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in self.KINDS:
+            self.count += 1
+        return False
+
+
+def test_the_same_options_again_restyle_nothing(qtbot: QtBot, app: QApplication) -> None:
+    """The presenter applies the options when it takes over and at every sign-out: with
+    nothing to change, no widget of any screen is restyled."""
+    apply_theme(app, AccessibilityOptions())
+    button = QPushButton("OK")
+    qtbot.addWidget(button)
+    button.show()
+    restyled = _Restyled()
+    button.installEventFilter(restyled)
+    apply_theme(app, AccessibilityOptions())
+    assert restyled.count == 0
+    apply_theme(app, AccessibilityOptions(high_contrast=True))
+    assert restyled.count > 0
+    assert app.palette().window().color() == QColor(HIGH_CONTRAST.window)
+    restyled.count = 0
+    apply_theme(app, AccessibilityOptions(high_contrast=True, text_size=TextSize.LARGE))
+    assert restyled.count > 0
+    assert app.font().pointSize() == TextSize.LARGE.value
