@@ -203,7 +203,7 @@ class QuizView(QWidget):
         """Show the marking: every question with its kind line, the score, maybe "Try again"."""
         self._result = result
         by_id = {q.question_id: q for q in result.questions}
-        self._panel(len(self._content.questions) - 1)  # every question shows with its mark
+        self._build_all()  # every question shows with its mark
         for panel in self._panels:
             panel.set_options_enabled(False)
             marked = by_id.get(panel.question.question_id)
@@ -255,7 +255,7 @@ class QuizView(QWidget):
         self._panels = []
         self._scroll.setWidget(holder)  # deletes the previous questions at once
         if not self._content.one_at_a_time:
-            self._panel(len(self._content.questions) - 1)
+            self._build_all()
 
     def _panel(self, index: int) -> _QuestionPanel:
         """Question `index`'s panel, building it (and any before it) if not yet built."""
@@ -266,6 +266,10 @@ class QuizView(QWidget):
             self._column.insertWidget(len(self._panels), panel)  # above the stretch
             self._panels.append(panel)
         return self._panels[index]
+
+    def _build_all(self) -> None:
+        if self._content.questions:
+            self._panel(len(self._content.questions) - 1)
 
     def _chosen(self, index: int) -> int:
         """The option chosen for question `index` (-1 for none, as for a panel not built)."""

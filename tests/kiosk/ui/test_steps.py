@@ -398,6 +398,17 @@ def test_quiz_all_at_once_shows_every_question(qtbot: QtBot, quiz: QuizView) -> 
     assert blocker.args == [{"q1": 0, "q2": 1}]
 
 
+def test_a_quiz_without_questions_shows_without_failing(qtbot: QtBot) -> None:
+    for one_at_a_time in (True, False):
+        view = QuizView()
+        qtbot.addWidget(view)
+        view.set_content(QuizContent(title="Empty", questions=(), one_at_a_time=one_at_a_time))
+        view.set_answers({"q1": 0})
+        view.show_result(QuizResult(questions=(), score=0, total=0, passed=True, can_retry=False))
+        assert view.answers() == {}
+        assert not button_named(view, "check my answers").isVisible()
+
+
 def test_quiz_read_aloud_says_what_is_on_screen(quiz: QuizView) -> None:
     assert quiz.plain_text().splitlines() == [
         "Check what you know",
