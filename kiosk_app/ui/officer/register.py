@@ -71,6 +71,10 @@ class RegisterScreen(RetranslatingWidget):
         self._conditions = QPlainTextEdit()
         self._conditions.setTabChangesFocus(True)
         self._due = QDateEdit()
+        # The month in words: never 02/03 read the other way round, and not the C locale's
+        # "2 03 2026" on a kiosk whose session sets no locale. Qt words it in the locale's
+        # language.
+        self._due.setDisplayFormat("d MMMM yyyy")
         self._due.setCalendarPopup(True)
         self._error = label("error")
         self._register = button("primary")

@@ -6,6 +6,7 @@ Enrolling against a real server is in tests/sync/test_officer_enrol.py.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import tenacity
 from pypdf import PdfReader
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QDate, QLocale, QPoint, Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -255,6 +256,18 @@ def test_the_officer_registers_a_participant_in_the_language_they_read(
         person = repos.participant_by_code(s, code)
         assert person is not None
         assert person.language == "pl"
+
+
+def test_the_deadline_shows_its_month_in_words(officer: OfficerAtKiosk) -> None:
+    officer.open_console()
+    officer.tap("Register a participant")
+    officer.settle()
+    due = officer.field("Due date")
+    assert isinstance(due, QDateEdit)
+    due.setDate(QDate(2026, 3, 2))
+    assert due.text() == QLocale().toString(QDate(2026, 3, 2), "d MMMM yyyy")
+    assert re.fullmatch(r"2 \w{3,} 2026", due.text())
+    assert "03" not in due.text()
 
 
 def test_a_registration_the_service_refuses_says_why(officer: OfficerAtKiosk) -> None:
