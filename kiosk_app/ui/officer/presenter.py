@@ -19,6 +19,7 @@ from importlib import metadata
 
 from PySide6.QtCore import QDateTime, QLocale, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog
 
 from kiosk_app.core.clock import Clock
 from kiosk_app.core.officer import (
@@ -136,6 +137,7 @@ class OfficerPresenter(QObject):
         self._choose_printer = choose_printer
         self._printer = SlipPrinter(self)
         self._signed_in: str | None = None  # the officer's username
+        self._locks = 0  # how many times the console has locked: a dialog open across one ends
         self._tasks = ConsoleTasks(runner)  # invalidated at every lock: stale results dropped
         self._after_slip: Callable[[], None] = self._show_console
         downloads = downloads or DownloadRelay(parent=self)
@@ -237,7 +239,9 @@ class OfficerPresenter(QObject):
 
     def lock(self) -> None:
         """Back to the welcome screen; the next officer signs in again."""
+        self._locks += 1
         self.idle.stop()
+        self._close_dialogs()
         self._tasks.invalidate()
         self._signed_in = None
         self._screens.sign_in.clear()
@@ -247,6 +251,14 @@ class OfficerPresenter(QObject):
         self._screens.enrol.start()
         self._kiosk.start()
         self.closed.emit()
+
+    def _close_dialogs(self) -> None:
+        # A dialog of the console (the printer choice) runs an event loop of its own, where
+        # the idle lock can come. Left open it would sit over the welcome screen, and a
+        # printer chosen in it afterwards would print a slip, PIN and all, for nobody.
+        for dialog in self._window.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
 
     def _lock_when_idle(self) -> None:
         log.info("officer console locked after inactivity")
@@ -375,7 +387,11 @@ class OfficerPresenter(QObject):
 
     def _print_slip(self, slip: Slip) -> None:
         screen = self._screens.slip
+        locks = self._locks
         printer = self._choose_printer(self._window)
+        if self._locks != locks:  # locked while the printer was being chosen
+            log.info("credentials slip not printed: the console locked meanwhile")
+            return
         if printer is None:
             screen.show_message(self.tr("Not printed."))
             return

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import tenacity
 from pypdf import PdfReader
-from PySide6.QtCore import QDate, QLocale, QPoint, Qt
+from PySide6.QtCore import QDate, QLocale, QPoint, Qt, QTimer
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDateEdit,
+    QDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -43,6 +44,7 @@ from kiosk_app.sync.transport import RetryPolicy
 from kiosk_app.ui.i18n import Translations, qm_path
 from kiosk_app.ui.officer.console import ConsoleScreen
 from kiosk_app.ui.officer.participants import ParticipantScreen
+from kiosk_app.ui.officer.printing import ask_for_printer
 from kiosk_app.ui.officer.register import SlipScreen
 from kiosk_app.ui.screens.welcome import WelcomeScreen
 from tests.kiosk.ui.conftest import button_named
@@ -71,10 +73,13 @@ class PdfPrinters:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.cancel = False
+        self.real_dialog = False  # ask through Qt's own print dialog first
         self.asked = 0
 
     def __call__(self, parent: QWidget) -> QPrinter | None:
         self.asked += 1
+        if self.real_dialog and ask_for_printer(parent) is None:
+            return None
         if self.cancel:
             return None
         printer = QPrinter()
@@ -530,6 +535,52 @@ def test_a_cancelled_print_dialog_prints_nothing(
     officer.tap("Print")
     assert officer.console.screens.slip.message() == "Not printed."
     assert not printers.path.exists()
+
+
+def test_an_idle_lock_closes_the_print_dialog_and_prints_nothing(
+    qtbot: QtBot,
+    officer: OfficerAtKiosk,
+    kiosk: KioskUnderTest,
+    services: KioskServices,
+    printers: PdfPrinters,
+) -> None:
+    """The officer opens Qt's print dialog for a new slip and walks away from it."""
+    printers.real_dialog = True
+    officer.open_console()
+    officer.register_participant("Sam", "NC/2026/0042")
+    timeout, warning = _idle_settings(services)
+    overlay = officer.window.idle_overlay
+    seen = {"dialog": "", "ticks": 0, "forced": False}
+
+    def walk_away() -> None:  # runs in the print dialog's own event loop
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            seen["dialog"] = type(dialog).__name__
+        seen["ticks"] += 1
+        if seen["ticks"] == 3:
+            kiosk.clock.advance(timeout - warning + 1)
+        elif overlay.isVisible():
+            kiosk.clock.advance(warning)
+        if seen["ticks"] > 200 and isinstance(dialog, QDialog):  # never closed by the lock
+            seen["forced"] = True
+            dialog.accept()
+
+    ticker = QTimer()
+    ticker.setInterval(25)
+    ticker.timeout.connect(walk_away)
+    ticker.start()
+    try:
+        officer.tap("Print")  # returns once the dialog has closed
+    finally:
+        ticker.stop()
+    assert seen["dialog"] == "QPrintDialog"
+    assert not seen["forced"]
+    assert QApplication.activeModalWidget() is None
+    assert officer.window.current_screen() == "welcome"
+    assert not officer.console.presenter.signed_in
+    assert printers.asked == 1
+    assert not printers.path.exists()
+    assert officer.console.screens.slip.message() == ""
 
 
 # -- enrolment, where no server is needed -----------------------------------------------------
