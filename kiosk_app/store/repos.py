@@ -212,13 +212,6 @@ def save_draft(
     s.flush()
 
 
-def draft(
-    s: Session, *, participant_id: str, enrolment_id: str, step_id: str
-) -> dict[str, Any] | None:
-    row = s.get(Draft, (participant_id, enrolment_id, step_id))
-    return None if row is None else dict(row.content)
-
-
 def drafts(s: Session, *, participant_id: str, enrolment_id: str) -> dict[str, dict[str, Any]]:
     """Every draft saved for one enrolment, by step id."""
     rows = s.scalars(

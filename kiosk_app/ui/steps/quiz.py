@@ -128,8 +128,8 @@ class QuizView(QWidget):
         super().__init__(parent)
         self._content = QuizContent(title="", questions=())
         self._panels: list[_QuestionPanel] = []  # the first questions, built as they show
-        self._holder = QWidget()
-        self._column = QVBoxLayout()
+        self._holder: QWidget  # the scroll area's content and its column (`_build_panels`)
+        self._column: QVBoxLayout
         self._index = 0
         self._result: QuizResult | None = None
         self._title = label("title")

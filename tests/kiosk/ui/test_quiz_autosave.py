@@ -70,9 +70,9 @@ def option(view: QuizView, text: str) -> QPushButton:
 def saved_choices(services: KioskServices, who: Seeded, step_id: str) -> object:
     """The draft as a kiosk started afresh on the same data folder would read it."""
     with open_test_store(services.data_dir) as store, store.unit() as s:
-        draft = repos.draft(
-            s, participant_id=who.participant_id, enrolment_id=who.enrolment_id, step_id=step_id
-        )
+        draft = repos.drafts(
+            s, participant_id=who.participant_id, enrolment_id=who.enrolment_id
+        ).get(step_id)
     return None if draft is None else draft.get("answers")
 
 
