@@ -114,15 +114,16 @@ class KioskWindow(QMainWindow):
         self._watching = False
         self._painted = False
         self._expose_watch: _FirstExpose | None = None
-        self._stack = QStackedWidget()
+        self._stack = QStackedWidget(self)
         self.setCentralWidget(self._stack)
         # Always full screen: no minimum size to hand the window system (offscreen warns on it).
         layout = self.layout()
         if layout is not None:
             layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self._screens: dict[str, QWidget] = {}
-        self._welcome = welcome or WelcomeScreen()
-        self._login = login or LoginScreen()
+        # Made inside the stack, not moved in: see add_screen.
+        self._welcome = welcome or WelcomeScreen(self._stack)
+        self._login = login or LoginScreen(self._stack)
         self.add_screen(ScreenName.WELCOME, self._welcome)
         self.add_screen(ScreenName.LOGIN, self._login)
         self._idle_overlay: IdleOverlay | None = None
@@ -154,11 +155,20 @@ class KioskWindow(QMainWindow):
         return self._idle_overlay
 
     def add_screen(self, name: str, screen: QWidget) -> None:
-        """Put a screen in the stack under `name` (later issues add home, player...)."""
+        """Put a screen in the stack under `name` (later issues add home, player...).
+
+        A screen made with `screen_parent()` as its parent is added without being moved: a
+        finished tree of widgets moved into the styled window has its stylesheet style worked
+        out again, widget by widget.
+        """
         if name in self._screens:
             raise ValueError(f"a screen called {name!r} is already there")
         self._screens[name] = screen
         self._stack.addWidget(screen)
+
+    def screen_parent(self) -> QWidget:
+        """The parent to make a screen with before `add_screen`."""
+        return self._stack
 
     def screen_names(self) -> list[str]:
         """Every screen in the stack, in the order added."""
@@ -280,12 +290,13 @@ def add_participant_screens(window: KioskWindow) -> ParticipantScreens:
     from kiosk_app.ui.screens.privacy import PrivacyScreen
     from kiosk_app.ui.steps.frame import StepFrame
 
+    parent = window.screen_parent()
     screens = ParticipantScreens(
-        privacy=PrivacyScreen(),
-        choose_pin=ChoosePinScreen(),
-        home=HomeScreen(),
-        step=StepFrame(),
-        completion=CompletionScreen(),
+        privacy=PrivacyScreen(parent),
+        choose_pin=ChoosePinScreen(parent),
+        home=HomeScreen(parent),
+        step=StepFrame(parent),
+        completion=CompletionScreen(parent),
     )
     window.add_screen(ScreenName.PRIVACY, screens.privacy)
     window.add_screen(ScreenName.CHOOSE_PIN, screens.choose_pin)

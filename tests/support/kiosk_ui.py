@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
@@ -19,6 +19,37 @@ from kiosk_app.ui.speech import Speaker
 from kiosk_app.ui.tasks import TaskRunner
 
 FAST_TICK_MS = 10
+
+
+class TreesMovedIn(QObject):
+    """Names every widget moved to a new parent with widgets of its own (made elsewhere,
+    then moved in) while it watches, as "Widget into Parent": moved into `into`, or with no
+    `into`, where the widget or its new parent is one of the kiosk's own classes.
+
+    A finished tree of widgets moved into the styled window has its stylesheet style, fonts
+    and palette worked out again, widget by widget; made in place, it is worked out once.
+    """
+
+    def __init__(self, into: QObject | None = None) -> None:
+        super().__init__()
+        self._into = into
+        self.moved_in: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.ParentChange:
+            return False
+        if not any(isinstance(child, QWidget) for child in watched.children()):
+            return False
+        parent = watched.parent()
+        if parent is None or not self._counts(watched, parent):
+            return False
+        self.moved_in.append(f"{type(watched).__name__} into {type(parent).__name__}")
+        return False
+
+    def _counts(self, watched: QObject, parent: QObject) -> bool:
+        if self._into is not None:
+            return parent is self._into
+        return any(type(o).__module__.startswith("kiosk_app.") for o in (watched, parent))
 
 
 @dataclass

@@ -34,7 +34,7 @@ class ConsoleScreen(RetranslatingWidget):
         self._enrol.setVisible(False)  # until the status says this kiosk is not enrolled
         self._lock = button()
         self._exit = button()
-        self._downloads = DownloadView()
+        self._downloads = DownloadView(self)
         self._sync.clicked.connect(self.sync_requested)
         self._register.clicked.connect(self.register_requested)
         self._find.clicked.connect(self.find_requested)

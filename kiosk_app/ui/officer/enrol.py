@@ -43,7 +43,7 @@ class EnrolScreen(RetranslatingWidget):
         self._code_label = QLabel()
         self._code = QLineEdit()
         self._code.setMaxLength(40)
-        self._downloads = DownloadView()
+        self._downloads = DownloadView(self)
         self._status = label()
         self._error = label("error")
         self._cancel = button()

@@ -69,14 +69,15 @@ class OfficerScreens:
 
 
 def add_officer_screens(window: KioskWindow) -> OfficerScreens:
+    parent = window.screen_parent()  # made inside the window's stack, not moved in
     screens = OfficerScreens(
-        OfficerSignInScreen(),
-        ConsoleScreen(),
-        RegisterScreen(),
-        SlipScreen(),
-        EnrolScreen(),
-        FindParticipantScreen(),
-        ParticipantScreen(),
+        OfficerSignInScreen(parent),
+        ConsoleScreen(parent),
+        RegisterScreen(parent),
+        SlipScreen(parent),
+        EnrolScreen(parent),
+        FindParticipantScreen(parent),
+        ParticipantScreen(parent),
     )
     window.add_screen(ScreenName.OFFICER_SIGN_IN, screens.sign_in)
     window.add_screen(ScreenName.CONSOLE, screens.console)

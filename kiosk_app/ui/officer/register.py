@@ -61,16 +61,16 @@ class RegisterScreen(RetranslatingWidget):
         self._first_name.setMaxLength(60)
         self._reference = QLineEdit()
         self._reference.setMaxLength(100)
-        self._programme = QComboBox()
+        self._programme = QComboBox(self)
         # The language they read best: the kiosk's screens where it has them, and the
         # programme's version in that language where there is one.
-        self._language = QComboBox()
-        self._disposal = QComboBox()
+        self._language = QComboBox(self)
+        self._disposal = QComboBox(self)
         for value in DISPOSAL_TYPES:
             self._disposal.addItem("", value)
-        self._conditions = QPlainTextEdit()
+        self._conditions = QPlainTextEdit(self)
         self._conditions.setTabChangesFocus(True)
-        self._due = QDateEdit()
+        self._due = QDateEdit(self)
         # The month in words: never 02/03 read the other way round, and not the C locale's
         # "2 03 2026" on a kiosk whose session sets no locale. Qt words it in the locale's
         # language.

@@ -24,7 +24,7 @@ class ChoosePinScreen(QWidget):
         self._step = label("hint", wrap=False)
         self._advice = label("hint")
         self._advice.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._keypad = Keypad()
+        self._keypad = Keypad(self)
         self._keypad.setMaximumWidth(640)
         self._keypad.submitted.connect(self._on_submitted)
         top = QHBoxLayout()

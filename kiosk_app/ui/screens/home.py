@@ -165,7 +165,7 @@ class HomeScreen(QWidget):
         self._greeting = label("title")
         self._break = button()
         self._break.clicked.connect(self.break_requested)
-        self._scroll = QScrollArea()
+        self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # Not a stop of its own: it scrolls to whichever control inside takes the focus.

@@ -20,7 +20,7 @@ class PrivacyScreen(QWidget):
         super().__init__(parent)
         self._due: date | None = None
         self._title = label("title")
-        self._text = PackTextBrowser()
+        self._text = PackTextBrowser(parent=self)
         self._confirm = button("primary")
         self._confirm.clicked.connect(self.confirmed)
         layout = QVBoxLayout(self)

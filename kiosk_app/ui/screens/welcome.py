@@ -21,9 +21,9 @@ from kiosk_app.ui.widgets.long_press import LONG_PRESS_MS, LongPress
 _LANGUAGES_PER_ROW = 4
 
 
-def _choice_button(checkable: bool = True) -> QPushButton:
-    button = QPushButton()
-    button.setCheckable(checkable)
+def _choice_button(parent: QWidget) -> QPushButton:
+    button = QPushButton(parent)
+    button.setCheckable(True)
     button.setAutoDefault(True)
     return button
 
@@ -43,17 +43,18 @@ class WelcomeScreen(QWidget):
         self._languages: list[LanguageOption] = [ENGLISH]
         self._language = ENGLISH.code
 
-        self._title = QLabel()
+        # Controls are made inside the screen (not moved in later: see Keypad).
+        self._title = QLabel(self)
         self._title.setProperty("role", "title")
         self._title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._title.setWordWrap(True)
         LongPress(self._title, hold_ms=hold_ms).held.connect(self.officer_requested)
-        self._start = QPushButton()
+        self._start = QPushButton(self)
         self._start.setProperty("role", "primary")
         self._start.setAutoDefault(True)
         self._start.clicked.connect(self.start_requested)
 
-        self._language_label = QLabel()
+        self._language_label = QLabel(self)
         self._language_grid = QGridLayout()
         self._language_grid.setSpacing(12)
         for column in range(_LANGUAGES_PER_ROW):
@@ -62,20 +63,20 @@ class WelcomeScreen(QWidget):
         self._language_group.setExclusive(True)
         self._language_buttons: dict[str, QPushButton] = {}
 
-        self._size_label = QLabel()
+        self._size_label = QLabel(self)
         self._size_group = QButtonGroup(self)
         self._size_buttons: dict[TextSize, QPushButton] = {}
         size_row = QHBoxLayout()
         size_row.setSpacing(12)
         for size in TextSize:
-            button = _choice_button()
+            button = _choice_button(self)
             button.clicked.connect(lambda _=False, s=size: self._choose_size(s))
             self._size_group.addButton(button)
             self._size_buttons[size] = button
             size_row.addWidget(button)
-        self._contrast = _choice_button()
+        self._contrast = _choice_button(self)
         self._contrast.toggled.connect(self._on_contrast)
-        self._read_aloud = _choice_button()
+        self._read_aloud = _choice_button(self)
         self._read_aloud.toggled.connect(self._on_read_aloud)
         toggles = QHBoxLayout()
         toggles.setSpacing(12)
@@ -119,7 +120,7 @@ class WelcomeScreen(QWidget):
         self._language_buttons.clear()
         self._languages = list(languages) or [ENGLISH]
         for i, language in enumerate(self._languages):
-            button = _choice_button()
+            button = _choice_button(self)
             button.setText(language.native_name)
             button.setAccessibleName(language.native_name)
             button.clicked.connect(lambda _=False, code=language.code: self._choose_language(code))

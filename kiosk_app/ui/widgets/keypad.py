@@ -24,8 +24,8 @@ _CODE_CHARS = string.ascii_uppercase + string.digits + "-"
 _LETTER_ROWS = ["ABCDEFG", "HIJKLMN", "OPQRSTU", "VWXYZ-"]
 
 
-def _key_button(text: str) -> QPushButton:
-    button = QPushButton(text)
+def _key_button(text: str, parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
     button.setProperty("role", "key")
     # Touch must not pull focus away from the entry, but Tab still reaches every key.
     button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
@@ -43,34 +43,36 @@ class Keypad(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._mode = KeypadMode.ACCESS_CODE
-        self._prompt = QLabel()
+        # Every control is made inside the keypad: a finished widget moved into its parent
+        # later has its stylesheet style worked out again, with all its children.
+        self._prompt = QLabel(self)
         self._prompt.setProperty("role", "title")
         self._prompt.setWordWrap(True)
         self._prompt.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._entry = QLineEdit()
+        self._entry = QLineEdit(self)
         self._entry.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._entry.returnPressed.connect(self._submit)
         self._entry.textChanged.connect(self._on_text_changed)
-        self._show_pin = QPushButton()
+        self._show_pin = QPushButton(self)
         self._show_pin.setCheckable(True)
         self._show_pin.toggled.connect(self._on_show_pin)
-        self._message = QLabel()
+        self._message = QLabel(self)
         self._message.setProperty("role", "message")
         self._message.setWordWrap(True)
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self._digit_keys: dict[str, QPushButton] = {}
         self._letter_keys: dict[str, QPushButton] = {}
-        self._pages = QStackedWidget()
+        self._pages = QStackedWidget(self)
         self._pages.addWidget(self._build_digits())
         # The letters page is built the first time someone asks for letters: 27 keys fewer
         # before the first screen paints (DESIGN.md §7 cold start); typing needs no key.
         self._letters_built = False
-        self._switch = _key_button("")
+        self._switch = _key_button("", self)
         self._switch.clicked.connect(self._toggle_page)
-        self._delete = _key_button("")
+        self._delete = _key_button("", self)
         self._delete.clicked.connect(self._entry.backspace)
-        self._ok = _key_button("")
+        self._ok = _key_button("", self)
         self._ok.setProperty("role", "key-primary")
         self._ok.clicked.connect(self._submit)
 
@@ -157,27 +159,28 @@ class Keypad(QWidget):
     # -- internals ----------------------------------------------------------------------------
 
     def _build_digits(self) -> QWidget:
-        page = QWidget()
+        page = QWidget(self._pages)
         grid = QGridLayout(page)
         grid.setSpacing(14)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, digit in enumerate("123456789"):
-            grid.addWidget(self._make_char_key(digit, self._digit_keys), i // 3, i % 3)
-        grid.addWidget(self._make_char_key("0", self._digit_keys), 3, 1)
+            grid.addWidget(self._make_char_key(digit, self._digit_keys, page), i // 3, i % 3)
+        grid.addWidget(self._make_char_key("0", self._digit_keys, page), 3, 1)
         return page
 
     def _build_letters(self) -> QWidget:
-        page = QWidget()
+        page = QWidget(self._pages)
         grid = QGridLayout(page)
         grid.setSpacing(10)
         grid.setContentsMargins(0, 0, 0, 0)
         for row, letters in enumerate(_LETTER_ROWS):
             for col, letter in enumerate(letters):
-                grid.addWidget(self._make_char_key(letter, self._letter_keys), row, col)
+                key = self._make_char_key(letter, self._letter_keys, page)
+                grid.addWidget(key, row, col)
         return page
 
-    def _make_char_key(self, char: str, into: dict[str, QPushButton]) -> QPushButton:
-        button = _key_button(char)
+    def _make_char_key(self, char: str, into: dict[str, QPushButton], page: QWidget) -> QPushButton:
+        button = _key_button(char, page)
         if char.isalpha():
             button.setMinimumSize(64, 64)
         button.clicked.connect(lambda: self.press(char))

@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
 from kiosk_app.ui.widgets.idle_overlay import IdleOverlay
+from tests.support.kiosk_ui import TreesMovedIn
 
 INTERACTIVE = (
     QAbstractButton,
@@ -119,6 +120,29 @@ def test_every_control_on_every_screen_has_an_accessible_name(window: KioskWindo
     ]
     assert window.screen_names() == [ScreenName.WELCOME, ScreenName.LOGIN]
     assert nameless == []
+
+
+def test_every_screen_is_made_inside_the_window(qtbot: QtBot, app: QApplication) -> None:
+    """Welcome and login, the participant's screens and the officer's are each made inside
+    the window's stack, and their own controls inside them: none is built apart and moved in
+    (each such move had the tree's stylesheet style worked out again, on the way to the
+    first screen and as the presenter took over)."""
+    from kiosk_app.ui.kiosk_window import add_participant_screens
+    from kiosk_app.ui.officer.presenter import add_officer_screens
+
+    watch = TreesMovedIn()
+    app.installEventFilter(watch)
+    try:
+        window = KioskWindow(app)
+        qtbot.addWidget(window, before_close_func=lambda w: window.allow_exit())
+        add_participant_screens(window)
+        add_officer_screens(window)
+    finally:
+        app.removeEventFilter(watch)
+    assert len(window.screen_names()) == 14
+    parents = {window.screen_widget(name).parentWidget() for name in window.screen_names()}
+    assert parents == {window.screen_parent()}
+    assert watch.moved_in == []
 
 
 def test_any_input_counts_as_activity(qtbot: QtBot, shown_window: KioskWindow) -> None:

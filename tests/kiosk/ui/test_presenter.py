@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtTextToSpeech import QTextToSpeech
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QScrollBar, QWidget
@@ -28,7 +27,7 @@ from tests.support.kiosk import (
     settle_first_login,
     work_until,
 )
-from tests.support.kiosk_ui import KioskUnderTest, Participant
+from tests.support.kiosk_ui import KioskUnderTest, Participant, TreesMovedIn
 
 CODE = "ABC-00001"
 OWN_PIN = "482916"
@@ -303,26 +302,6 @@ def test_playing_media_counts_as_being_there(
     person.wait_for_screen("welcome")
 
 
-class _TreesMovedIn(QObject):
-    """Names the class of every object that is moved into `parent` with children of its own
-    (made elsewhere, then moved in), while it watches."""
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__()
-        self._parent = parent
-        self.moved_in: list[str] = []
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        kind = event.type()
-        if (
-            kind == QEvent.Type.ParentChange
-            and watched.parent() is self._parent
-            and watched.children()
-        ):
-            self.moved_in.append(type(watched).__name__)
-        return False
-
-
 def test_every_step_view_is_made_inside_the_step_frame(
     qtbot: QtBot,
     app: QApplication,
@@ -346,7 +325,7 @@ def test_every_step_view_is_made_inside_the_step_frame(
     person.tap("Continue")
     person.wait_for_screen("step")
     frame = kiosk.screens.step
-    watch = _TreesMovedIn(frame)
+    watch = TreesMovedIn(into=frame)
     app.installEventFilter(watch)
     try:
         kinds = set()
