@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from kiosk_app.store import keys
 
@@ -117,9 +116,12 @@ def _add_root_handler(handler: logging.Handler, level: int) -> None:
     root.setLevel(level)
 
 
-@dataclass(frozen=True, slots=True)
-class KioskServices:
-    """The open kiosk: its store and the services acting on it."""
+class KioskServices(NamedTuple):
+    """The open kiosk: its store and the services acting on it.
+
+    A named tuple, not a dataclass: `kiosk-app` imports this module before its first screen
+    (see kiosk_app.ui.viewmodels).
+    """
 
     store: Store
     clock: Clock

@@ -103,14 +103,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_PLAIN_OPTIONS = {"--data-dir": "data_dir", "--key-store": "key_store"}
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed as `build_parser()` parses it.
+
+    The bare command's own options in their plain spellings (`--data-dir DIR`,
+    `--key-store=file`, `--windowed`...) are read without building the parsers: argparse's
+    first parser imports `locale` and looks its messages up in gettext's catalogues, some
+    5 ms of the kiosk's cold start. Anything else (a command, help, an abbreviation, an
+    error) goes to argparse.
+    """
+    plain = _plain_kiosk_options(argv)
+    return plain if plain is not None else build_parser().parse_args(argv)
+
+
+def _plain_kiosk_options(argv: Sequence[str]) -> argparse.Namespace | None:
+    found: dict[str, object] = {"windowed": False}
+    tokens = list(argv)
+    while tokens:
+        token = tokens.pop(0)
+        if token == "--windowed":
+            found["windowed"] = True
+            continue
+        option, equals, value = token.partition("=")
+        if option not in _PLAIN_OPTIONS:
+            return None
+        if not equals:
+            if not tokens:
+                return None
+            value = tokens.pop(0)
+        if not value or value.startswith("-"):
+            return None
+        if option == "--key-store" and value not in {c.value for c in KeyStoreChoice}:
+            return None
+        found[_PLAIN_OPTIONS[option]] = Path(value) if option == "--data-dir" else value
+    return argparse.Namespace(
+        version=None,
+        data_dir=found.get("data_dir"),
+        key_store=found.get("key_store"),
+        windowed=found["windowed"],
+        command=None,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `kiosk-app` with `argv` (default: the process's arguments); the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     data_dir: Path = args.data_dir or _env_path(DATA_DIR_ENV) or default_data_dir()
     choice = args.key_store or os.environ.get(KEY_STORE_ENV) or KeyStoreChoice.AUTO.value
     if choice not in {c.value for c in KeyStoreChoice}:
-        parser.error(f"{KEY_STORE_ENV}={choice!r} is not one of auto, file, keyring")
+        build_parser().error(f"{KEY_STORE_ENV}={choice!r} is not one of auto, file, keyring")
     key_store = KeyStoreChoice(choice)
     try:
         if args.command == "status":

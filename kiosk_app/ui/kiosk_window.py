@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent, QWindow
@@ -250,9 +249,12 @@ class KioskWindow(QMainWindow):
         self._stack.setAccessibleName(self.tr("screens"))
 
 
-@dataclass(frozen=True, slots=True)
-class ParticipantScreens:
-    """The screens of a signed-in participant, added to a window by `add_participant_screens`."""
+class ParticipantScreens(NamedTuple):
+    """The screens of a signed-in participant, added to a window by `add_participant_screens`.
+
+    A named tuple: this module is imported on the way to the first screen (see
+    kiosk_app.ui.viewmodels).
+    """
 
     privacy: PrivacyScreen
     choose_pin: ChoosePinScreen

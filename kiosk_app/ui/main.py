@@ -6,9 +6,8 @@ import gc
 import importlib
 import logging
 import signal
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -44,8 +43,9 @@ _WARM_MODULES = (
 LOADER_FALLBACK_MS = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class RunOptions:
+class RunOptions(NamedTuple):
+    """How `kiosk-app` runs the window (a named tuple: see kiosk_app.ui.viewmodels)."""
+
     data_dir: Path
     key_store: KeyStoreChoice = KeyStoreChoice.AUTO
     windowed: bool = False

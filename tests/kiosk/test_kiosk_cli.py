@@ -12,9 +12,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk_app.app import LOG_DIR_NAME, LOG_FILE_NAME
-from kiosk_app.cli import main
+from kiosk_app.cli import build_parser, main, parse_args
 from kiosk_app.store import keys
 from kiosk_app.store.db import DB_FILE_NAME
 from kiosk_app.ui.main import RunOptions
@@ -40,6 +42,46 @@ def run_cli(
         return code, out + err
 
     return run
+
+
+_WORDS = st.sampled_from(
+    [
+        *("--data-dir", "--data-dir=", "--data-dir=/srv/kiosk", "--key-store", "--windowed"),
+        *("--key-store=file", "--key-store=nope", "--data", "--windowed=1", "-h", "--help"),
+        *("--version", "status", "enrol", "file", "auto", "keyring", "other", "/tmp/k i"),
+        *("-x", "-", "", "=", "a=b", "--server", "--code"),
+    ]
+)
+
+
+@given(st.lists(_WORDS, max_size=6))
+def test_the_bare_command_reads_its_options_as_argparse_does(argv: list[str]) -> None:
+    # parse_args reads the bare command's plain options itself (argparse's first parser costs
+    # the cold start ~5 ms); whatever it reads must be what argparse reads, and whatever
+    # argparse refuses must reach argparse.
+    try:
+        expected = vars(build_parser().parse_args(argv))
+    except SystemExit:
+        expected = None
+    try:
+        seen = vars(parse_args(argv))
+    except SystemExit:
+        seen = None
+    assert seen == expected
+
+
+def test_the_bare_command_starts_without_building_argparse_parsers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    argv = ["--data-dir", "/srv/kiosk", "--key-store=file", "--windowed"]
+    expected = vars(build_parser().parse_args(argv))
+
+    def no_parser() -> None:
+        raise AssertionError("argparse's parsers were built")
+
+    monkeypatch.setattr("kiosk_app.cli.build_parser", no_parser)
+    assert vars(parse_args(argv)) == expected
+    assert expected["data_dir"] == Path("/srv/kiosk")
 
 
 def test_help_names_the_data_folder_and_the_commands(run_cli: RunCli) -> None:
