@@ -31,7 +31,8 @@ class ConsoleScreen(RetranslatingWidget):
         self._register = button()
         self._find = button()
         self._enrol = button()
-        self._enrol.setVisible(False)  # until the status says this kiosk is not enrolled
+        self._offer_enrolment = False  # until the status says this kiosk is not enrolled
+        self._enrol.setVisible(False)
         self._lock = button()
         self._exit = button()
         self._downloads = DownloadView(self)
@@ -42,10 +43,8 @@ class ConsoleScreen(RetranslatingWidget):
         self._lock.clicked.connect(self.lock_requested)
         self._exit.clicked.connect(self.exit_requested)
 
-        actions = QGridLayout()
-        buttons = (self._sync, self._register, self._find, self._enrol, self._lock, self._exit)
-        for index, action in enumerate(buttons):
-            actions.addWidget(action, index // 2, index % 2)
+        self._actions = QGridLayout()
+        self._lay_out_actions()
         page(
             self,
             self._heading,
@@ -53,7 +52,7 @@ class ConsoleScreen(RetranslatingWidget):
             self._status,
             self._downloads,
             self._message,
-            actions,
+            self._actions,
             spacing=16,
             space_below=True,
         )
@@ -86,7 +85,18 @@ class ConsoleScreen(RetranslatingWidget):
 
     def set_enrolled(self, enrolled: bool) -> None:
         """Enrolling is offered only to a kiosk that is not enrolled."""
+        self._offer_enrolment = not enrolled
         self._enrol.setVisible(not enrolled)
+        self._lay_out_actions()
+
+    def _lay_out_actions(self) -> None:
+        # Two to a row in order, enrolment last when not offered: no hole where it would be.
+        buttons = (self._sync, self._register, self._find, self._enrol, self._lock, self._exit)
+        ordered = sorted(buttons, key=lambda b: b is self._enrol and not self._offer_enrolment)
+        for action in buttons:
+            self._actions.removeWidget(action)
+        for index, action in enumerate(ordered):
+            self._actions.addWidget(action, index // 2, index % 2)
 
     def show_progress(self, progress: TransferProgress) -> None:
         self._downloads.show_progress(progress)

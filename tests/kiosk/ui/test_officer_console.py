@@ -689,6 +689,16 @@ def test_an_enrolled_kiosk_does_not_offer_enrolment(
         if b.accessibleName() == "Enrol this device"
     ]
     assert [b.isVisible() for b in offered] == [False]
+    # The other actions close up, two to a row: no hole where enrolment would be.
+    rows: dict[int, list[str]] = {}
+    for name in ("Sync now", "Register a participant", "Find a participant", "Lock", "Exit kiosk"):
+        (button,) = [b for b in officer.screen().findChildren(QAbstractButton) if b.text() == name]
+        rows.setdefault(button.geometry().center().y(), []).append(name)
+    assert sorted(rows.values(), key=len, reverse=True) == [
+        ["Sync now", "Register a participant"],
+        ["Find a participant", "Lock"],
+        ["Exit kiosk"],
+    ]
 
 
 # -- keyboard and screen readers --------------------------------------------------------------
