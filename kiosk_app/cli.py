@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _PLAIN_OPTIONS = {"--data-dir": "data_dir", "--key-store": "key_store"}
+_KEY_STORES = frozenset(c.value for c in KeyStoreChoice)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -136,7 +137,7 @@ def _plain_kiosk_options(argv: Sequence[str]) -> argparse.Namespace | None:
             value = tokens.pop(0)
         if not value or value.startswith("-"):
             return None
-        if option == "--key-store" and value not in {c.value for c in KeyStoreChoice}:
+        if option == "--key-store" and value not in _KEY_STORES:
             return None
         found[_PLAIN_OPTIONS[option]] = Path(value) if option == "--data-dir" else value
     return argparse.Namespace(
@@ -153,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     data_dir: Path = args.data_dir or _env_path(DATA_DIR_ENV) or default_data_dir()
     choice = args.key_store or os.environ.get(KEY_STORE_ENV) or KeyStoreChoice.AUTO.value
-    if choice not in {c.value for c in KeyStoreChoice}:
+    if choice not in _KEY_STORES:
         build_parser().error(f"{KEY_STORE_ENV}={choice!r} is not one of auto, file, keyring")
     key_store = KeyStoreChoice(choice)
     try:

@@ -15,7 +15,7 @@ the rest on the loader thread). Measured here on the modules the kiosk imports:
 `answer_from_namespace` has PySide ask the module's namespace instead: a module uses
 PySide when it holds a PySide module, class, or an object of a PySide class. The answer
 only matters to modules that import `__feature__`, and no kiosk module does
-(`tests/test_pyside_imports.py` holds both).
+(`tests/kiosk/ui/test_pyside_imports.py` holds both).
 """
 
 from __future__ import annotations

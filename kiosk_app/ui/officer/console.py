@@ -32,7 +32,6 @@ class ConsoleScreen(RetranslatingWidget):
         self._find = button()
         self._enrol = button()
         self._offer_enrolment = False  # until the status says this kiosk is not enrolled
-        self._enrol.setVisible(False)
         self._lock = button()
         self._exit = button()
         self._downloads = DownloadView(self)
@@ -86,11 +85,11 @@ class ConsoleScreen(RetranslatingWidget):
     def set_enrolled(self, enrolled: bool) -> None:
         """Enrolling is offered only to a kiosk that is not enrolled."""
         self._offer_enrolment = not enrolled
-        self._enrol.setVisible(not enrolled)
         self._lay_out_actions()
 
     def _lay_out_actions(self) -> None:
         # Two to a row in order, enrolment last when not offered: no hole where it would be.
+        self._enrol.setVisible(self._offer_enrolment)
         buttons = (self._sync, self._register, self._find, self._enrol, self._lock, self._exit)
         ordered = sorted(buttons, key=lambda b: b is self._enrol and not self._offer_enrolment)
         for action in buttons:
