@@ -183,7 +183,7 @@ def _raw_sqlite_seconds(rows: Sequence[RawRow], path: Path) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA cache_size=-65536")  # as sync_server.db sets it
         for statement in _raw_schema():
             conn.execute(statement)

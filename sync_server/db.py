@@ -21,7 +21,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the dashboard read while devices write; busy_timeout queues writers
     # instead of failing them; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on disk before the server answers. A kiosk that is told its events
+    # are stored stops sending them, so with WAL's NORMAL (durable across a crash of the
+    # process, not a power cut) the last acknowledged pushes could be lost with the power.
+    cursor.execute("PRAGMA synchronous=FULL")
     # 64 MiB of page cache instead of 2: the events table's indexes stay in memory as it grows.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA foreign_keys=ON")

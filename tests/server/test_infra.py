@@ -66,6 +66,20 @@ def test_migrations_build_exactly_the_models(engine: Engine) -> None:
     assert current_revision(engine) == head_revision(engine)
 
 
+def test_sqlite_commits_reach_the_disk_before_the_server_answers(tmp_path: Path) -> None:
+    # WAL, and synchronous=FULL: an acknowledged push survives a power cut, not only a crash.
+    engine = make_engine(f"sqlite:///{tmp_path / 'server.sqlite3'}", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            pragmas = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "foreign_keys")
+            }
+    finally:
+        engine.dispose()
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
+
+
 def test_empty_database_has_no_schema(databases: Databases) -> None:
     engine = make_engine(databases.empty(), poolclass=NullPool)
 
