@@ -28,8 +28,11 @@ lint: deps
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Test workers: one per core (at most four); `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --maxprocesses=4 --dist worksteal
 
 bench: deps
 	$(BIN)/python -m benchmarks
