@@ -197,8 +197,10 @@ def _canonical(events: Iterable[Event]) -> tuple[list[Event], list[IgnoredEvent]
     kept: list[Event] = []
     ignored: list[IgnoredEvent] = []
     for event_id, same_id in copies.items():
-        if all(c == same_id[0] for c in same_id):
-            kept.append(same_id[0])
+        first = same_id[0]
+        # Most ids come once: nothing to compare (pydantic's == walks every field).
+        if all(c is first or c == first for c in same_id[1:]):
+            kept.append(first)
         else:
             ignored.append(IgnoredEvent(event_id=event_id, reason="conflicting copies of one id"))
     kept.sort(key=_when)
