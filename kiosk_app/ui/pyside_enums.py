@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 _checked_create: Any = enum.EnumType.__dict__["_create_"]
+_quick_path: Any = getattr(enum, "_simple_enum")  # noqa: B009  (private: typeshed omits it)
 _BASES = (enum.Enum, enum.IntEnum, enum.Flag, enum.IntFlag)
 # Every name an enum of each base has from its classes (`name`, `value`, int's `real`...):
 # the checked path stores a member named so behind a redirect, so such calls take that path.
@@ -73,8 +74,7 @@ def build(cls: type[enum.Enum], class_name: str, members: dict[str, int], module
     """The enum `cls(class_name, members)` with `module`, made by `enum._simple_enum`."""
     body: dict[str, object] = {**members, "__module__": module}
     shell = type(class_name, (), body)
-    quick_path: Any = getattr(enum, "_simple_enum")  # noqa: B009  (private: typeshed omits it)
-    made = quick_path(cls, boundary=enum.KEEP if issubclass(cls, enum.Flag) else None)(shell)
+    made = _quick_path(cls, boundary=enum.KEEP if issubclass(cls, enum.Flag) else None)(shell)
     # The quick path leaves a redirect under each name; the checked path stores the member
     # (an alias: the member it aliases) where no base class has that name, which
     # `quick_members` made sure of. `type.__setattr__`: EnumType's refuses to rebind members.
