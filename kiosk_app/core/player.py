@@ -100,6 +100,9 @@ class ProgrammePlayer:
         self._order = [s.id for s in programme.all_steps()]
         self._view_start_ms: int | None = None
         self._pending: list[model.Event] = []
+        # Set once a unit has moved the enrolment past "assigned": statuses only move forward
+        # (sync pulls rank them), so later units skip that UPDATE.
+        self._started = False
         with store.unit() as s:
             rows = journal.enrolment_events(s, enrolment_id=enrolment_id)
             verdicts = repos.review_verdicts(s, enrolment_id=enrolment_id)
@@ -262,7 +265,7 @@ class ProgrammePlayer:
         """Finish a unit: enrolment status and the completion record, in the same transaction."""
         events = [*self._events, *self._pending]
         new_progress = progress(self.rules, events)
-        if self._pending:
+        if self._pending and not self._started:
             repos.set_enrolment_status(s, self.enrolment_id, "in_progress", only_from="assigned")
         completion_id = self._completion_event_id
         if new_progress.complete and completion_id is None:
@@ -292,6 +295,7 @@ class ProgrammePlayer:
             yield s
             staged = self._after_events(s)
         self._events, self._progress, self._completion_event_id = staged
+        self._started = self._started or bool(self._pending)
         self._apply_draft_changes()
 
     def media_played(self, *, fraction: float) -> bool:

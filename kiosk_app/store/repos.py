@@ -141,7 +141,7 @@ def set_enrolment_status(
     change = update(enrolments).where(enrolments.c.id == enrolment_id).values(status=status)
     if only_from is not None:
         change = change.where(enrolments.c.status == only_from)
-    s.execute(change)
+    s.connection().execute(change)  # the session's connection: no ORM bulk-update handling
 
 
 def enrolments_of(s: Session, participant_id: str) -> Sequence[Enrolment]:
@@ -246,9 +246,10 @@ def resume_step(s: Session, *, participant_id: str, enrolment_id: str) -> str | 
 def set_resume_step(
     s: Session, *, participant_id: str, enrolment_id: str, step_id: str, at: datetime
 ) -> None:
-    # One upsert on the table (every step change runs this): no read first, no ORM flush.
+    # One upsert on the table and the session's connection (every step change runs this): no
+    # read first, no ORM flush.
     pointers = table_of(ResumePointer)
-    s.execute(
+    s.connection().execute(
         sqlite_insert(pointers)
         .values(
             participant_id=participant_id, enrolment_id=enrolment_id, step_id=step_id, updated_at=at

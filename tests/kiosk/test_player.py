@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from content_packs import age, authoring, model, pack, signing
 from content_packs.progress import StepStatus, progress
@@ -287,6 +287,42 @@ def test_the_view_event_and_the_resume_pointer_commit_together(
         "welcome",
         {"dwell_ms": 31_000},
     )
+
+
+def test_a_step_change_writes_only_the_view_and_the_resume_pointer(
+    player: ProgrammePlayer, store: Store, clock: ManualClock
+) -> None:
+    """Next is on the participant's wait: the first move also puts the enrolment in progress;
+    after that a move is the journal's seq, the view event and the resume pointer."""
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    player.view_started()
+    event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        moves = []
+        for _ in range(3):
+            clock.advance(31)
+            statements.clear()
+            player.next()
+            moves.append(list(statements))
+            player.back()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", note)
+    one_move = [
+        "BEGIN IMMEDIATE",
+        "UPDATE counters SET",
+        "INSERT INTO journal",
+        "INSERT INTO resume_pointers",
+    ]
+    assert "UPDATE enrolments SET" in moves[0]  # the kiosk's first event also made the seq
+    assert moves[1] == moves[2] == one_move
+    with store.unit() as s:
+        enrolment = s.get(Enrolment, ENROLMENT)
+        assert enrolment is not None
+        assert enrolment.status == "in_progress"
 
 
 def test_back_returns_to_the_previous_step(player: ProgrammePlayer, clock: ManualClock) -> None:
