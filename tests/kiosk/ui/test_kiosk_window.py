@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import (
+    QInputEvent,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPointingDevice,
+    QShortcut,
+    QTabletEvent,
+    QWheelEvent,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -148,6 +157,89 @@ def test_every_screen_is_made_inside_the_window(qtbot: QtBot, app: QApplication)
 def test_any_input_counts_as_activity(qtbot: QtBot, shown_window: KioskWindow) -> None:
     with qtbot.waitSignal(shown_window.user_activity):
         press(qtbot, Qt.Key.Key_Shift)
+
+
+def _tablet_press() -> QTabletEvent:
+    return QTabletEvent(
+        QEvent.Type.TabletPress,
+        QPointingDevice.primaryPointingDevice(),
+        QPointF(40, 40),
+        QPointF(40, 40),
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.MouseButton.LeftButton,
+        Qt.MouseButton.LeftButton,
+    )
+
+
+def _wheel() -> QWheelEvent:
+    return QWheelEvent(
+        QPointF(40, 40),
+        QPointF(40, 40),
+        QPoint(0, 0),
+        QPoint(0, -120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+
+
+@pytest.mark.parametrize("kind", ["key", "mouse", "touch", "wheel", "tablet"])
+def test_every_kind_of_input_counts_as_activity(
+    qtbot: QtBot, shown_window: KioskWindow, kind: str
+) -> None:
+    """The input filter looks only at input events (`QInputEvent`): each kind the idle timer
+    must see reaches it. Keys, mouse and touch come the way a device's do, through Qt's
+    window-system layer, so Qt makes each event and PySide picks its class."""
+    buttons = shown_window.welcome.findChildren(QAbstractButton)
+    start = next(b for b in buttons if b.accessibleName() == "Start")
+    centre = start.rect().center()
+    with qtbot.waitSignal(shown_window.user_activity, timeout=1000):
+        if kind == "key":
+            press(qtbot, Qt.Key.Key_Shift)
+        elif kind == "mouse":
+            QTest.mousePress(start, Qt.MouseButton.LeftButton, pos=centre)
+        elif kind == "touch":
+            device = QTest.createTouchDevice()
+            QTest.touchEvent(shown_window, device).press(0, QPoint(40, 40)).commit()
+        elif kind == "wheel":
+            QApplication.sendEvent(start, _wheel())
+        else:
+            QApplication.sendEvent(start, _tablet_press())
+    if kind == "mouse":
+        QTest.mouseRelease(start, Qt.MouseButton.LeftButton, pos=centre)
+    if kind == "touch":
+        QTest.touchEvent(shown_window, device).release(0, QPoint(40, 40)).commit()
+
+
+def test_pyside_gives_events_made_by_qt_their_input_class(app: QApplication) -> None:
+    """Wheel and tablet events cannot be made through QtTest's window-system path; this shows
+    that an event Qt itself made (here by `clone`, a C++ copy behind a `QEvent` pointer)
+    comes to Python as its input class, which the input filter relies on."""
+    made = [
+        _wheel(),
+        _tablet_press(),
+        QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier),
+        QMouseEvent(
+            QEvent.Type.MouseButtonPress,
+            QPointF(1, 1),
+            QPointF(1, 1),
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        ),
+    ]
+    for event in made:
+        copy = QEvent.clone(event)
+        assert type(copy) is type(event)
+        assert isinstance(copy, QInputEvent)
+    assert not isinstance(QEvent.clone(QEvent(QEvent.Type.Polish)), QInputEvent)
 
 
 def test_welcome_to_login_with_the_keyboard_only(qtbot: QtBot, shown_window: KioskWindow) -> None:
