@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from kiosk_app.ui.theme import (
@@ -104,11 +104,9 @@ def test_a_chosen_option_shows_its_words_in_the_checked_colours(
     option.resize(400, 120)
     option.show()
     qtbot.waitExposed(option)
-    words = option.findChild(QLabel)
-    assert words is not None
 
     def colours() -> set[str]:
-        image = words.grab().toImage()
+        image = option.grab().toImage()
         return {
             image.pixelColor(x, y).name().upper()
             for x in range(image.width())
@@ -117,7 +115,11 @@ def test_a_chosen_option_shows_its_words_in_the_checked_colours(
 
     assert theme.text.upper() in colours() or theme.button_text.upper() in colours()
     option.setChecked(True)
-    assert words.palette().color(QPalette.ColorRole.WindowText) == QColor(theme.checked_text)
+    assert option.palette().color(QPalette.ColorRole.HighlightedText) == QColor(theme.checked_text)
+    chosen = colours()
+    assert theme.checked.upper() in chosen  # the stylesheet's checked background
+    assert theme.checked_text.upper() in chosen
+    option.setEnabled(False)  # a marked quiz: the chosen answer stays in the checked colours
     assert theme.checked_text.upper() in colours()
 
 
