@@ -243,21 +243,32 @@ def resume_step(s: Session, *, participant_id: str, enrolment_id: str) -> str | 
     )
 
 
+def _resume_upsert() -> Any:
+    pointers = table_of(ResumePointer)
+    upsert = sqlite_insert(pointers)
+    return upsert.on_conflict_do_update(
+        index_elements=[pointers.c.participant_id, pointers.c.enrolment_id],
+        set_={"step_id": upsert.excluded.step_id, "updated_at": upsert.excluded.updated_at},
+    )
+
+
+# Built once, the values given at each call: every step change runs it, and building the
+# statement anew (and its cache key) cost more than the upsert itself.
+_SET_RESUME = _resume_upsert()
+
+
 def set_resume_step(
     s: Session, *, participant_id: str, enrolment_id: str, step_id: str, at: datetime
 ) -> None:
-    # One upsert on the table and the session's connection (every step change runs this): no
-    # read first, no ORM flush.
-    pointers = table_of(ResumePointer)
+    # One upsert on the table and the session's connection: no read first, no ORM flush.
     s.connection().execute(
-        sqlite_insert(pointers)
-        .values(
-            participant_id=participant_id, enrolment_id=enrolment_id, step_id=step_id, updated_at=at
-        )
-        .on_conflict_do_update(
-            index_elements=[pointers.c.participant_id, pointers.c.enrolment_id],
-            set_={"step_id": step_id, "updated_at": at},
-        )
+        _SET_RESUME,
+        {
+            "participant_id": participant_id,
+            "enrolment_id": enrolment_id,
+            "step_id": step_id,
+            "updated_at": at,
+        },
     )
 
 
