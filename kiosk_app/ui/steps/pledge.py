@@ -111,6 +111,9 @@ class PledgeView(QWidget):
         holder = QWidget(self._scroll.viewport())  # parent first (see QuizView._build_panels)
         column = QVBoxLayout(holder)
         column.setSpacing(12)
+        # Given to the scroll area while empty: with the rows in, setWidget sized them all for
+        # the area's width before it is laid out (3 ms a step); now the first layout does it.
+        self._scroll.setWidget(holder)  # deletes the previous rows at once
         self._rows = []
         for text in self._content.items:
             row = ChoiceButton(text, holder)
@@ -128,7 +131,6 @@ class PledgeView(QWidget):
             self._own.append(edit)
             column.addWidget(edit)
         column.addStretch(1)
-        self._scroll.setWidget(holder)  # deletes the previous rows at once
         self.setFocusProxy([*self._rows, *self._own, self._save][0])
 
     def _on_change(self, *_args: object) -> None:
