@@ -170,6 +170,11 @@ QLineEdit {{
     font-size: {big_pt}pt; letter-spacing: 2px;
 }}
 QLineEdit:disabled {{ color: {c.disabled_text}; border-style: dashed; }}
+QPlainTextEdit[role="writing"] {{
+    background-color: {c.surface}; color: {c.text}; border: 3px solid {c.text};
+    border-radius: 10px; padding: 8px;
+}}
+QPlainTextEdit[role="writing"]:focus {{ border-color: {c.primary}; }}
 QWidget#IdleOverlay {{ background-color: {c.window}; }}
 """
 

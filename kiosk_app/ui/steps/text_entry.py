@@ -26,15 +26,6 @@ class TextEntryContent:
     reviewed: bool = False  # an officer reads it (always true of a letter)
 
 
-# The app stylesheet has no rule for a text box this size; palette roles follow the theme
-# (base is the surface colour, highlight the primary colour), high contrast included.
-_EDITOR_STYLE = (
-    "QPlainTextEdit { background-color: palette(base); color: palette(text);"
-    " border: 3px solid palette(window-text); border-radius: 10px; padding: 8px; }"
-    " QPlainTextEdit:focus { border-color: palette(highlight); }"
-)
-
-
 class _Editor(QPlainTextEdit):
     """Tab leaves the box: keyboard users must be able to reach the buttons."""
 
@@ -42,7 +33,9 @@ class _Editor(QPlainTextEdit):
         super().__init__(parent)
         self.setTabChangesFocus(True)
         self.setMinimumHeight(240)
-        self.setStyleSheet(_EDITOR_STYLE)
+        # Styled by the app stylesheet's rule for this role (kiosk_app.ui.theme): a sheet of
+        # its own made Qt style the box and its scroll bars apart at every reflection step.
+        self.setProperty("role", "writing")
 
 
 class TextEntryView(QWidget):
