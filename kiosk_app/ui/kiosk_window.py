@@ -58,20 +58,21 @@ _INPUT_EVENTS = {
 
 
 class KioskKeyFilter(QObject):
-    """Application-wide filter: swallows window-closing shortcuts, reports any user input.
+    """Filter on the kiosk's native windows: swallows window-closing shortcuts, reports input.
 
-    It runs Python for every event the application delivers, so the kiosk installs it only
-    once someone can sign in (`KioskWindow.watch_input`), never while the first screens paint
-    and the store opens: on that path each event would also wait for the loader's GIL.
+    Input from the window system (keys, shortcut overrides, mouse, touch, wheel, tablet) comes
+    to a native window (`QWindow`) before Qt hands it on to the widget under it, so the filter
+    sits there. An application-wide filter also saw every event of every widget (a step change
+    brings some 250: polish, layout, paint...), and PySide wrapped each one for a call into
+    Python: about 3 ms of every step change. The kiosk installs it only once someone can sign
+    in (`KioskWindow.watch_input`), never while the first screens paint and the store opens.
     """
 
     user_activity = Signal()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # Nearly every event is not input (a step change brings some 250: polish, layout,
-        # paint...). PySide hands each event over as its own class, so one isinstance test
-        # lets those go without asking their type, which PySide answers through Python's
-        # enum machinery (tests/kiosk/ui/test_kiosk_window.py checks each input kind).
+        # Expose and update requests come here too: PySide gives each event its own class,
+        # so one isinstance test lets them go (tests/kiosk/ui/test_kiosk_window.py checks).
         if not isinstance(event, QInputEvent):
             return False
         kind = event.type()
@@ -82,8 +83,8 @@ class KioskKeyFilter(QObject):
             if combo in _BLOCKED_KEYS:
                 event.accept()
                 return True
-        if kind in _INPUT_EVENTS and isinstance(watched, QWidget):
-            # May fire more than once per input as events propagate; listeners only reset a timer.
+        if kind in _INPUT_EVENTS:
+            # May fire twice for one touch (Qt adds a mouse press); listeners only reset a timer.
             self.user_activity.emit()
         return False
 
@@ -92,7 +93,7 @@ class KioskWindow(QMainWindow):
     """Full-screen, frameless, always on top; only `allow_exit()` lets it close.
 
     `painted` fires once, when the window's first frame has been drawn. With `watch_input`
-    False the application-wide input filter waits for `watch_input()` (the presenter's, once
+    False the input filter waits for `watch_input()` (the presenter's, once
     the store is open); until then `user_activity` is silent.
     """
 
@@ -205,10 +206,19 @@ class KioskWindow(QMainWindow):
         self.raise_()
 
     def watch_input(self) -> None:
-        """Swallow window-closing shortcuts and report user input from now on (idempotent)."""
+        """Swallow window-closing shortcuts and report user input from now on (idempotent).
+
+        The filter goes on this window's native window (now, or when it is first shown) and on
+        any other window of the app that takes the focus (an officer's print dialog).
+        """
         if not self._watching and not self._exit_allowed:
             self._watching = True
-            self._app.installEventFilter(self._filter)
+            self._app.focusWindowChanged.connect(self._watch_window)
+            self._watch_window(self.windowHandle())
+
+    def _watch_window(self, window: QWindow | None) -> None:
+        if window is not None and self._watching:
+            window.installEventFilter(self._filter)  # once per window, however often asked
 
     def has_painted(self) -> bool:
         """Whether the first frame has been drawn (`painted` has fired)."""
@@ -217,12 +227,16 @@ class KioskWindow(QMainWindow):
     def allow_exit(self) -> None:
         """Let the window close (only the officer console calls this)."""
         self._exit_allowed = True
-        self._watching = False
-        self._app.removeEventFilter(self._filter)
+        if self._watching:
+            self._watching = False
+            self._app.focusWindowChanged.disconnect(self._watch_window)
+            for window in QApplication.topLevelWindows():
+                window.removeEventFilter(self._filter)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         handle = self.windowHandle()
+        self._watch_window(handle)
         if not self._painted and self._expose_watch is None and handle is not None:
             # Watches only the native window's own few events, and only until it is exposed.
             self._expose_watch = _FirstExpose(self._first_paint)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -101,6 +101,28 @@ def make_kiosk(
     return KioskUnderTest(window, screens, presenter, runner, services, clock, speaker)
 
 
+def tap_at(widget: QWidget, pos: QPoint | None = None) -> None:
+    """Press and release the left button over `widget` (its centre, or `pos` in it) the way the
+    window system delivers a touch or a click: to its native window, which hands it to the
+    widget under the point. So the kiosk's input filter sees it, and a widget covered by
+    another (the idle warning, say) is not reached. Sent, not queued: a press that would
+    reach nothing is not left behind for a later event loop pass."""
+    window = widget.window()
+    handle = window.windowHandle()
+    assert handle is not None, "the widget's window is not shown"
+    local = QPointF(widget.mapTo(window, pos if pos is not None else widget.rect().center()))
+    on_screen = window.mapToGlobal(local)
+    left = Qt.MouseButton.LeftButton
+    for kind, held in (
+        (QEvent.Type.MouseButtonPress, left),
+        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+    ):
+        event = QMouseEvent(
+            kind, local, local, on_screen, left, held, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(handle, event)
+
+
 def buttons_named(root: QWidget, name: str) -> list[QPushButton]:
     return [b for b in root.findChildren(QPushButton) if b.accessibleName() == name]
 
@@ -124,7 +146,7 @@ class Participant:
     def tap(self, name: str, root: QWidget | None = None) -> None:
         button = self.button(name, root)
         assert button.isEnabled(), f"{name!r} is not enabled"
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        tap_at(button)
 
     def wait_for_screen(self, name: str, timeout: int = 5000) -> None:
         self.qtbot.waitUntil(lambda: self.window.current_screen() == name, timeout=timeout)

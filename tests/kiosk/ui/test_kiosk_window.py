@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QDialog,
     QLineEdit,
     QPlainTextEdit,
     QTextEdit,
@@ -31,7 +32,7 @@ from pytestqt.qtbot import QtBot
 
 from kiosk_app.ui.kiosk_window import KioskWindow, ScreenName
 from kiosk_app.ui.widgets.idle_overlay import IdleOverlay
-from tests.support.kiosk_ui import TreesMovedIn
+from tests.support.kiosk_ui import TreesMovedIn, tap_at
 
 INTERACTIVE = (
     QAbstractButton,
@@ -54,8 +55,11 @@ def focused() -> QWidget:
 def press(
     qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
 ) -> None:
-    """Press a key on whatever has focus, as a keyboard-only user would."""
-    QTest.keyClick(focused(), key, modifier)
+    """Press a key on whatever has focus, as a keyboard-only user would: through the focus
+    widget's native window, as the window system delivers it (shortcuts are tried first)."""
+    handle = focused().window().windowHandle()
+    assert handle is not None
+    QTest.keyClick(handle, key, modifier)
 
 
 def test_the_idle_warning_is_built_the_first_time_it_is_asked_for(window: KioskWindow) -> None:
@@ -194,28 +198,54 @@ def _wheel() -> QWheelEvent:
 def test_every_kind_of_input_counts_as_activity(
     qtbot: QtBot, shown_window: KioskWindow, kind: str
 ) -> None:
-    """The input filter looks only at input events (`QInputEvent`): each kind the idle timer
-    must see reaches it. Keys, mouse and touch come the way a device's do, through Qt's
-    window-system layer, so Qt makes each event and PySide picks its class."""
+    """Each kind of input the idle timer must see reaches the filter on the native window.
+    Keys and touch come through Qt's window-system layer, as a device's do (Qt makes each
+    event and PySide picks its class); the others are sent to the native window."""
     buttons = shown_window.welcome.findChildren(QAbstractButton)
     start = next(b for b in buttons if b.accessibleName() == "Start")
-    centre = start.rect().center()
+    handle = shown_window.windowHandle()
+    assert handle is not None
     with qtbot.waitSignal(shown_window.user_activity, timeout=1000):
         if kind == "key":
             press(qtbot, Qt.Key.Key_Shift)
         elif kind == "mouse":
-            QTest.mousePress(start, Qt.MouseButton.LeftButton, pos=centre)
+            tap_at(start)
         elif kind == "touch":
             device = QTest.createTouchDevice()
-            QTest.touchEvent(shown_window, device).press(0, QPoint(40, 40)).commit()
+            QTest.touchEvent(handle, device).press(0, QPoint(40, 40)).commit()
         elif kind == "wheel":
-            QApplication.sendEvent(start, _wheel())
+            QApplication.sendEvent(handle, _wheel())
         else:
-            QApplication.sendEvent(start, _tablet_press())
-    if kind == "mouse":
-        QTest.mouseRelease(start, Qt.MouseButton.LeftButton, pos=centre)
+            QApplication.sendEvent(handle, _tablet_press())
     if kind == "touch":
-        QTest.touchEvent(shown_window, device).release(0, QPoint(40, 40)).commit()
+        QTest.touchEvent(handle, device).release(0, QPoint(40, 40)).commit()
+
+
+def test_input_in_another_window_of_the_app_counts_too(
+    qtbot: QtBot, shown_window: KioskWindow
+) -> None:
+    """An officer's dialog (printing a slip) is a native window of its own: once it has the
+    focus, its input is watched as well, and closing shortcuts are swallowed there too."""
+    dialog = QDialog(shown_window)
+    qtbot.addWidget(dialog)
+    closer = QShortcut(QKeySequence("Alt+F4"), dialog)
+    closer.activated.connect(dialog.close)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWindow() is dialog.windowHandle())
+    handle = dialog.windowHandle()
+    assert handle is not None
+    with qtbot.waitSignal(shown_window.user_activity, timeout=1000):
+        QTest.keyClick(handle, Qt.Key.Key_Shift)
+    QTest.keyClick(handle, Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier)
+    assert dialog.isVisible()
+
+
+def test_events_for_widgets_alone_are_not_watched(qtbot: QtBot, shown_window: KioskWindow) -> None:
+    """Only what comes through the native window counts: the filter is not on every widget
+    (that cost each step change about 3 ms)."""
+    with qtbot.assertNotEmitted(shown_window.user_activity, wait=50):
+        QTest.keyClick(focused(), Qt.Key.Key_Shift)
 
 
 def test_pyside_gives_events_made_by_qt_their_input_class(app: QApplication) -> None:
