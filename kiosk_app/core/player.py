@@ -13,7 +13,6 @@ import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import JsonValue
@@ -25,11 +24,11 @@ from content_packs.progress import (
     StepStatus,
     count_words,
     progress,
-    quiz_score,
     step_complete,
 )
 from kiosk_app.core.clock import Clock
 from kiosk_app.core.home import Completion, completion_reference
+from kiosk_app.core.step_results import PledgeResult, QuizFeedback, TextResult, quiz_feedback
 from kiosk_app.store import journal, repos
 from kiosk_app.store.db import Store
 
@@ -38,39 +37,6 @@ log = logging.getLogger(__name__)
 
 class PlayerError(Exception):
     """An action the current step does not allow (the UI should not have offered it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionFeedback:
-    question_id: str
-    chosen: int
-    correct: bool
-    feedback: str
-
-
-@dataclass(frozen=True, slots=True)
-class QuizFeedback:
-    questions: tuple[QuestionFeedback, ...]
-    score: int
-    total: int
-    passed: bool
-    attempt: int
-    attempts_left: int | None  # None: unlimited
-
-
-@dataclass(frozen=True, slots=True)
-class TextResult:
-    accepted: bool
-    words: int
-    words_needed: int  # more words still needed; 0 when accepted
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class PledgeResult:
-    accepted: bool
-    items_needed: int
-    message: str
 
 
 class ProgrammePlayer:
@@ -333,22 +299,8 @@ class ProgrammePlayer:
                 step_id=step.id,
             )
             self._draft_changes[step.id] = None
-        chosen = [
-            QuestionFeedback(
-                question_id=q.id,
-                chosen=answers[q.id],
-                correct=q.options[answers[q.id]].correct,
-                feedback=words.options[answers[q.id]].feedback,  # as shown, in its language
-            )
-            for q, words in zip(step.questions, shown.questions, strict=True)
-        ]
-        return QuizFeedback(
-            questions=tuple(chosen),
-            score=quiz_score(step, dict(answers)),
-            total=len(step.questions),
-            passed=step_complete(step, [event]),
-            attempt=attempt,
-            attempts_left=None if step.max_attempts is None else step.max_attempts - attempt,
+        return quiz_feedback(
+            step, shown, answers, attempt=attempt, passed=step_complete(step, [event])
         )
 
     def submit_text(self, text: str) -> TextResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from kiosk_app.core import auth
-from kiosk_app.core.player import PledgeResult, TextResult
+from kiosk_app.core.step_results import PledgeResult, TextResult
 
 _CONTEXT = "Messages"
 

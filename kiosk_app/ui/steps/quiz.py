@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk_app.core.player import QuizFeedback
+from kiosk_app.core.step_results import QuizFeedback
 from kiosk_app.ui.steps.common import button, label, name_scroll_bars
 from kiosk_app.ui.widgets.choice import ChoiceButton
 

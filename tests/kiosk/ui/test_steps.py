@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from content_packs.pack import MemberIntegrityError
-from kiosk_app.core.player import QuestionFeedback, QuizFeedback
+from kiosk_app.core.step_results import QuestionFeedback, QuizFeedback
 from kiosk_app.ui.steps.checkpoint import CheckpointView
 from kiosk_app.ui.steps.frame import HelpContact, StepFrame
 from kiosk_app.ui.steps.media import MediaView
